@@ -1,0 +1,1 @@
+export type { ApplyResult, ChainId, SnapshotInfo, SnapshotKind, Snapshotter } from './snapshotter';
