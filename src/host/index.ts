@@ -31,3 +31,8 @@ export interface Host {
   /** llistxattr(2). */
   llistxattr(path: string): string[];
 }
+
+export { LinuxHost, MNT, MS, mountCall } from './linux-host';
+export { type MountInfoEntry, mountPointsUnder, parseMountInfo, unescapeMountPath } from './mountinfo';
+export { loadNative, type NativeAddon, nativeDir } from './native';
+export { type HostCall, RecordingHost, type RecordingHostOptions } from './recording-host';

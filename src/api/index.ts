@@ -1,0 +1,46 @@
+/** The Engine API server's public surface. */
+import type { Logger } from '../common/log';
+import type { ImageRouteDeps } from './routes/images';
+import { registerImageRoutes } from './routes/images';
+import type { SystemRouteDeps } from './routes/system';
+import { registerSystemRoutes } from './routes/system';
+import { Router } from './router';
+import { ApiServer } from './server';
+
+export type { RequestContext } from './context';
+export { parseBool } from './context';
+export { sendJson, statusForError, statusForKind, writeError } from './errors';
+export type { ImageRouteDeps } from './routes/images';
+export type { HostFacts, SystemRouteDeps } from './routes/system';
+export { type Handler, Router, type RouteMatch } from './router';
+export {
+  ApiServer,
+  type ApiServerOptions,
+  formatListenAddress,
+  type ListenAddress,
+  parseListenAddress,
+  socketAnswers,
+  type UpgradeHandler,
+} from './server';
+export { JsonLinesWriter } from './streams/json-lines';
+
+export interface ApiDeps {
+  logger: Logger;
+  serverVersion: string;
+  system: Omit<SystemRouteDeps, 'serverVersion'>;
+  images: ImageRouteDeps;
+  shutdownGraceMs?: number;
+}
+
+/** Builds the router with every route group and the server around it. */
+export function createApiServer(deps: ApiDeps): ApiServer {
+  const router = new Router();
+  registerSystemRoutes(router, { ...deps.system, serverVersion: deps.serverVersion });
+  registerImageRoutes(router, deps.images);
+  return new ApiServer({
+    router,
+    logger: deps.logger,
+    serverVersion: deps.serverVersion,
+    ...(deps.shutdownGraceMs !== undefined ? { shutdownGraceMs: deps.shutdownGraceMs } : {}),
+  });
+}

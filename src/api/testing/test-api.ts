@@ -1,0 +1,71 @@
+/** An in-process API server on a unix socket in a test directory, for unit tests. */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { testDir } from '../../../test/helpers/names';
+import { silentLogger } from '../../common/log';
+import type { HostFacts } from '../routes/system';
+import { createApiServer } from '../index';
+import type { ApiServer } from '../server';
+import { FakeImageService } from './fake-image-service';
+
+export const FAKE_FACTS: HostFacts = {
+  nCpu: 4,
+  memTotal: 8 * 1024 * 1024 * 1024,
+  kernelVersion: '6.1.0-test',
+  operatingSystem: 'Debian GNU/Linux 12 (bookworm)',
+  osVersion: '12',
+  architecture: 'x86_64',
+  hostname: 'testhost',
+  cgroupVersion: '1',
+  cgroupDriver: 'cgroupfs',
+  memoryLimit: true,
+  swapLimit: false,
+  cpuCfsPeriod: true,
+  cpuCfsQuota: true,
+  cpuShares: true,
+  cpuSet: true,
+  pidsLimit: true,
+  oomKillDisable: true,
+  ipv4Forwarding: true,
+  openFds: 10,
+  warnings: ['WARNING: No swap limit support'],
+};
+
+export interface TestApi {
+  server: ApiServer;
+  images: FakeImageService;
+  socket: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startTestApi(images = new FakeImageService()): Promise<TestApi> {
+  const dir = testDir('api');
+  const socket = path.join(dir, 'api.sock');
+  const server = createApiServer({
+    logger: silentLogger,
+    serverVersion: '0.0.0-test',
+    shutdownGraceMs: 500,
+    system: {
+      gitCommit: 'test',
+      engineId: 'TEST-ID',
+      dataRoot: '/var/lib/berth-test',
+      storageDriver: 'overlay2',
+      debug: false,
+      hostFacts: async () => FAKE_FACTS,
+      images,
+    },
+    images: { images, storageDriver: 'overlay2' },
+  });
+  await server.listen({ kind: 'unix', path: socket });
+  return {
+    server,
+    images,
+    socket,
+    dir,
+    async close() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The composition root: roots, lock, recovery, API server, shutdown.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type ApiServer, createApiServer, parseListenAddress } from '../api';
+import { errnoCode, errorMessage } from '../common/errors';
+import type { Logger } from '../common/log';
+import { BERTH_VERSION } from '../wire';
+import type { DaemonConfig } from './config';
+import type { Engine, EngineFactory } from './engine';
+import { PidLock } from './lock';
+import { hostFactsProvider, openFileLimits } from './system-facts';
+
+export interface DaemonOptions {
+  /** Builds the engine over the data root (main.ts passes createLocalEngine; tests a fake). */
+  createEngine: EngineFactory;
+  /** Grace period for requests in flight at shutdown (ms). */
+  shutdownGraceMs?: number;
+}
+
+/** The open-file limit dockerd raises itself to. */
+const WANTED_NOFILE = 1_048_576;
+
+export class Daemon {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: DaemonConfig,
+    private readonly logger: Logger,
+    private readonly locks: PidLock[],
+    private readonly engine: Engine,
+    private readonly api: ApiServer,
+  ) {}
+
+  static async start(config: DaemonConfig, logger: Logger, options: DaemonOptions): Promise<Daemon> {
+    await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
+    await mkdir(config.execRoot, { recursive: true, mode: 0o711 });
+    await mkdir(path.dirname(config.pidfile), { recursive: true, mode: 0o711 });
+    const addresses = config.hosts.map(parseListenAddress);
+
+    const locks = [
+      new PidLock(path.join(config.dataRoot, 'berthd.lock'), `the data root ${config.dataRoot}`),
+      new PidLock(config.pidfile, `the pid file ${config.pidfile}`),
+    ];
+    const taken: PidLock[] = [];
+    let engine: Engine | undefined;
+    let api: ApiServer | undefined;
+    try {
+      for (const lock of locks) {
+        lock.acquire();
+        taken.push(lock);
+      }
+      await checkPrivileges(logger);
+      const engineId = await loadEngineId(config.dataRoot);
+      logger.info('starting berthd', { version: BERTH_VERSION, 'data-root': config.dataRoot, pid: process.pid });
+      engine = await options.createEngine({ dataRoot: config.dataRoot, logger });
+      const eng = engine;
+      api = createApiServer({
+        logger: logger.child({ module: 'api' }),
+        serverVersion: BERTH_VERSION,
+        ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
+        system: {
+          gitCommit: 'unknown',
+          engineId,
+          dataRoot: config.dataRoot,
+          storageDriver: eng.storageDriver,
+          debug: config.logLevel === 'debug',
+          hostFacts: hostFactsProvider(),
+          images: eng.images,
+        },
+        images: {
+          images: eng.images,
+          storageDriver: eng.storageDriver,
+          graphDriverData: (image) => eng.graphDriverData(image),
+        },
+      });
+      for (const address of addresses) await api.listen(address);
+      logger.info('daemon has completed initialization');
+      return new Daemon(config, logger, taken, engine, api);
+    } catch (err) {
+      await api?.close().catch(() => {});
+      await engine?.close().catch(() => {});
+      for (const lock of taken.reverse()) lock.release();
+      throw err;
+    }
+  }
+
+  /** Stops accepting, finishes or cuts requests in flight, removes sockets and the pid file. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info('processing signal, shutting down');
+      await this.api.close().catch((err) => this.logger.error('closing the API failed', { err: errorMessage(err) }));
+      await this.engine.close().catch((err) => this.logger.error('closing the engine failed', { err: errorMessage(err) }));
+      for (const lock of [...this.locks].reverse()) lock.release();
+      this.logger.info('daemon shutdown complete');
+    })();
+    return this.stopping;
+  }
+}
+
+/** The engine's persistent ID (`docker info` ID), created on first start. */
+async function loadEngineId(dataRoot: string): Promise<string> {
+  const file = path.join(dataRoot, 'engine-id');
+  try {
+    const id = (await readFile(file, 'utf8')).trim();
+    if (id !== '') return id;
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  const id = randomUUID();
+  await writeFile(file, `${id}\n`, { mode: 0o600 });
+  return id;
+}
+
+/** Warns, without failing, about limits the daemon cannot raise. */
+async function checkPrivileges(logger: Logger): Promise<void> {
+  if (process.getuid?.() !== 0) logger.warn('berthd is not running as root: containers will not work');
+  const limits = openFileLimits();
+  if (limits && limits.hard < WANTED_NOFILE) {
+    logger.warn('the open file limit is low and cannot be raised (needs CAP_SYS_RESOURCE)', {
+      soft: limits.soft,
+      hard: limits.hard,
+      wanted: WANTED_NOFILE,
+    });
+  }
+  try {
+    await writeFile('/proc/self/oom_score_adj', '-500');
+  } catch (err) {
+    logger.warn('could not lower the daemon oom_score_adj', { err: errnoCode(err) ?? errorMessage(err) });
+  }
+}

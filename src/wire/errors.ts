@@ -1,0 +1,4 @@
+/** The body of every error response: `{"message":"..."}`. */
+export interface ErrorResponse {
+  message: string;
+}
