@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { EngineError } from '../common/errors';
 import { parseBool } from './context';
 import { statusForError, statusForKind } from './errors';
-import { EngineError } from '../common/errors';
 
 describe('query booleans (moby BoolValue)', () => {
   it('treats the false words as false, in any case', () => {

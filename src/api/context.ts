@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidArgument } from '../common/errors';
 import type { Logger } from '../common/log';
-import { type Filters, FilterSyntaxError, parseFilters, versionLessThan } from '../wire';
+import { FilterSyntaxError, type Filters, parseFilters, versionLessThan } from '../wire';
 
 /** What a route handler gets: the request, its parsed parts and the response. */
 export interface RequestContext {

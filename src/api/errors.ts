@@ -42,7 +42,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 /** Writes `err` as the response. Only 5xx are logged as errors. */
-export function writeError(res: ServerResponse, err: unknown, logger: Logger, fields: Record<string, string> = {}): void {
+export function writeError(
+  res: ServerResponse,
+  err: unknown,
+  logger: Logger,
+  fields: Record<string, string> = {},
+): void {
   const status = statusForError(err);
   const message = errorMessage(err);
   if (status >= 500) logger.error('handler failed', { ...fields, status, err: message });

@@ -1,18 +1,18 @@
 /** The Engine API server's public surface. */
 import type { Logger } from '../common/log';
+import { Router } from './router';
 import type { ImageRouteDeps } from './routes/images';
 import { registerImageRoutes } from './routes/images';
 import type { SystemRouteDeps } from './routes/system';
 import { registerSystemRoutes } from './routes/system';
-import { Router } from './router';
 import { ApiServer } from './server';
 
 export type { RequestContext } from './context';
 export { parseBool } from './context';
 export { sendJson, statusForError, statusForKind, writeError } from './errors';
+export { type Handler, type RouteMatch, Router } from './router';
 export type { ImageRouteDeps } from './routes/images';
 export type { HostFacts, SystemRouteDeps } from './routes/system';
-export { type Handler, Router, type RouteMatch } from './router';
 export {
   ApiServer,
   type ApiServerOptions,

@@ -32,10 +32,10 @@ function compile(pattern: string): { regex: RegExp; names: string[] } {
   while (i < pattern.length) {
     const open = pattern.indexOf('{', i);
     if (open < 0) {
-      source += escape(pattern.slice(i));
+      source += escapeRegExp(pattern.slice(i));
       break;
     }
-    source += escape(pattern.slice(i, open));
+    source += escapeRegExp(pattern.slice(i, open));
     const close = pattern.indexOf('}', open);
     if (close < 0) throw new Error(`bad route pattern ${pattern}`);
     const spec = pattern.slice(open + 1, close);
@@ -49,7 +49,7 @@ function compile(pattern: string): { regex: RegExp; names: string[] } {
   return { regex: new RegExp(`^${source}$`), names };
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -72,7 +72,9 @@ describe('ApiServer', () => {
     assert.equal((await req('GET', '/v1.30/version-of-request')).text, '1.30');
     const tooNew = await req('GET', '/v1.45/bool');
     assert.equal(tooNew.status, 400);
-    assert.deepEqual(tooNew.json(), { message: 'client version 1.45 is too new. Maximum supported API version is 1.44' });
+    assert.deepEqual(tooNew.json(), {
+      message: 'client version 1.45 is too new. Maximum supported API version is 1.44',
+    });
     const tooOld = await req('GET', '/v1.23/bool');
     assert.equal(tooOld.status, 400);
     assert.deepEqual(tooOld.json(), {

@@ -146,7 +146,13 @@ export class ApiServer {
         res.end();
       }
     } catch (err) {
-      writeError(res, err, logger, { method, path: url.pathname });
+      if (abort.signal.aborted) {
+        // The client went away; nobody is left to read an error.
+        logger.debug('request aborted by the client', { method, path: url.pathname, err: String(err) });
+        res.destroy();
+      } else {
+        writeError(res, err, logger, { method, path: url.pathname });
+      }
     } finally {
       this.inFlight.delete(res);
       // A handler that did not read the request body leaves it unconsumed; drain it so keep-alive works.

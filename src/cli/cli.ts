@@ -21,8 +21,8 @@ import {
 import { inspectCommand } from './commands/inspect';
 import { infoCommand, versionCommand } from './commands/system';
 import {
-  type CommandGroupSpec,
   CliUsageError,
+  type CommandGroupSpec,
   GLOBAL_FLAGS,
   parseCommand,
   parseGlobalFlags,
@@ -146,7 +146,9 @@ export async function runCli(argv: readonly string[], io: CliIo, program = 'bert
       args = subArgs;
     }
     if (!cmd) {
-      io.stderr.write(`${program}: unknown command: ${program} ${name}\n\nRun '${program} --help' for more information\n`);
+      io.stderr.write(
+        `${program}: unknown command: ${program} ${name}\n\nRun '${program} --help' for more information\n`,
+      );
       return 1;
     }
     const parsed = parseCommand(cmd.spec, args, { program });

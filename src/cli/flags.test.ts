@@ -21,7 +21,13 @@ const images = defineCommand({
   flags: [
     { name: 'all', short: 'a', kind: 'bool', help: 'Show all images (default hides intermediate images)' },
     { name: 'digests', kind: 'bool', help: 'Show digests' },
-    { name: 'filter', short: 'f', kind: 'list', valueName: 'filter', help: 'Filter output based on conditions provided' },
+    {
+      name: 'filter',
+      short: 'f',
+      kind: 'list',
+      valueName: 'filter',
+      help: 'Filter output based on conditions provided',
+    },
     { name: 'format', kind: 'string', help: 'Format output using a custom template' },
     { name: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
     { name: 'quiet', short: 'q', kind: 'bool', help: 'Only show image IDs' },
@@ -91,7 +97,15 @@ describe('parseCommand', () => {
   });
 
   it('parses long, short, combined and attached forms', () => {
-    const r = parseCommand(images, ['--format', '{{.ID}}', '-qa', '-f', 'dangling=true', '--filter=label=x', 'busybox']);
+    const r = parseCommand(images, [
+      '--format',
+      '{{.ID}}',
+      '-qa',
+      '-f',
+      'dangling=true',
+      '--filter=label=x',
+      'busybox',
+    ]);
     assert.equal(r.flags.format, '{{.ID}}');
     assert.equal(r.flags.quiet, true);
     assert.equal(r.flags.all, true);
@@ -166,12 +180,30 @@ describe('parseCommand', () => {
       reasonOf(() => parseCommand(images, ['--foo=bar'])),
       'unknown flag: --foo',
     );
-    assert.equal(reasonOf(() => parseCommand(images, ['-z'])), "unknown shorthand flag: 'z' in -z");
-    assert.equal(reasonOf(() => parseCommand(images, ['-qzx'])), "unknown shorthand flag: 'z' in -zx");
-    assert.equal(reasonOf(() => parseCommand(images, ['--format'])), 'flag needs an argument: --format');
-    assert.equal(reasonOf(() => parseCommand(images, ['-f'])), "flag needs an argument: 'f' in -f");
-    assert.equal(reasonOf(() => parseCommand(images, ['-qf'])), "flag needs an argument: 'f' in -f");
-    assert.equal(reasonOf(() => parseCommand(images, ['---x'])), 'bad flag syntax: ---x');
+    assert.equal(
+      reasonOf(() => parseCommand(images, ['-z'])),
+      "unknown shorthand flag: 'z' in -z",
+    );
+    assert.equal(
+      reasonOf(() => parseCommand(images, ['-qzx'])),
+      "unknown shorthand flag: 'z' in -zx",
+    );
+    assert.equal(
+      reasonOf(() => parseCommand(images, ['--format'])),
+      'flag needs an argument: --format',
+    );
+    assert.equal(
+      reasonOf(() => parseCommand(images, ['-f'])),
+      "flag needs an argument: 'f' in -f",
+    );
+    assert.equal(
+      reasonOf(() => parseCommand(images, ['-qf'])),
+      "flag needs an argument: 'f' in -f",
+    );
+    assert.equal(
+      reasonOf(() => parseCommand(images, ['---x'])),
+      'bad flag syntax: ---x',
+    );
   });
 
   it('reports bad values with strconv text', () => {
@@ -209,12 +241,24 @@ describe('parseCommand', () => {
         "docker: 'docker images' requires at most 1 argument\n\nUsage:  docker images [OPTIONS] [REPOSITORY[:TAG]]\n\nRun 'docker images --help' for more information",
       exitCode: 1,
     });
-    assert.equal(reasonOf(() => parseCommand(tag, ['a'])), "docker: 'docker tag' requires 2 arguments");
-    assert.equal(reasonOf(() => parseCommand(run, [], { program: 'berth' })), "berth: 'berth run' requires at least 1 argument");
+    assert.equal(
+      reasonOf(() => parseCommand(tag, ['a'])),
+      "docker: 'docker tag' requires 2 arguments",
+    );
+    assert.equal(
+      reasonOf(() => parseCommand(run, [], { program: 'berth' })),
+      "berth: 'berth run' requires at least 1 argument",
+    );
     const none = defineCommand({ name: 'system df', usage: '[OPTIONS]', description: 'x', maxArgs: 0, flags: [] });
-    assert.equal(reasonOf(() => parseCommand(none, ['x'])), "docker: 'docker system df' accepts no arguments");
+    assert.equal(
+      reasonOf(() => parseCommand(none, ['x'])),
+      "docker: 'docker system df' accepts no arguments",
+    );
     const range = defineCommand({ name: 'x', usage: 'A [B]', description: 'x', minArgs: 1, maxArgs: 2, flags: [] });
-    assert.equal(reasonOf(() => parseCommand(range, [])), "docker: 'docker x' requires at least 1 and at most 2 arguments");
+    assert.equal(
+      reasonOf(() => parseCommand(range, [])),
+      "docker: 'docker x' requires at least 1 and at most 2 arguments",
+    );
   });
 });
 
@@ -235,7 +279,10 @@ describe('global flags', () => {
     assert.equal(parseGlobalFlags(['-l', 'warn']).flags['log-level'], 'warn');
     assert.equal(parseGlobalFlags([]).flags['log-level'], 'info');
     assert.deepEqual(parseGlobalFlags(['ps', '--help']).args, ['ps', '--help']);
-    assert.equal(reasonOf(() => parseGlobalFlags(['--nope'])), 'unknown flag: --nope');
+    assert.equal(
+      reasonOf(() => parseGlobalFlags(['--nope'])),
+      'unknown flag: --nope',
+    );
   });
 });
 
@@ -266,7 +313,10 @@ Options:
 
   it('shows defaults and wraps long descriptions', () => {
     const out = renderFlagUsages(GLOBAL_FLAGS);
-    assert.match(out, /^ {2}-l, --log-level string {3}Set the logging level \("debug", "info",\n {27}"warn", "error", "fatal"\) \(default "info"\)$/m);
+    assert.match(
+      out,
+      /^ {2}-l, --log-level string {3}Set the logging level \("debug", "info",\n {27}"warn", "error", "fatal"\) \(default "info"\)$/m,
+    );
     assert.match(out, /^ {2}-H, --host list {10}Daemon socket to connect to$/m);
     for (const line of out.split('\n')) assert.ok(line.length <= 79, line);
     const unwrapped = renderFlagUsages(GLOBAL_FLAGS, 200);
@@ -322,10 +372,18 @@ Run 'berth image COMMAND --help' for more information on a command.
       flags: GLOBAL_FLAGS,
       footer: 'For more help on how to use Docker, head to https://docs.docker.com/go/guides/',
     });
-    assert.ok(root.startsWith('\nUsage:  docker [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\nCommon Commands:\n  run         Create'));
+    assert.ok(
+      root.startsWith(
+        '\nUsage:  docker [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\nCommon Commands:\n  run         Create',
+      ),
+    );
     assert.match(root, /\nManagement Commands:\n {2}container {3}Manage containers\n/);
     assert.doesNotMatch(root, /Empty/);
     assert.match(root, /\nGlobal Options:\n {6}--config string/);
-    assert.ok(root.endsWith("\nRun 'docker COMMAND --help' for more information on a command.\n\nFor more help on how to use Docker, head to https://docs.docker.com/go/guides/\n"));
+    assert.ok(
+      root.endsWith(
+        "\nRun 'docker COMMAND --help' for more information on a command.\n\nFor more help on how to use Docker, head to https://docs.docker.com/go/guides/\n",
+      ),
+    );
   });
 });

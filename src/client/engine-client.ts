@@ -3,7 +3,7 @@
  * negotiates the API version like the Go client: one `HEAD /_ping`, then every
  * request goes to `/v<min(1.44, server)>/...`.
  */
-import { Agent, type IncomingMessage, request as httpRequest, type RequestOptions } from 'node:http';
+import { Agent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import type { Readable } from 'node:stream';
 import {
   API_VERSION,
@@ -265,7 +265,12 @@ export class EngineClient {
   }
 
   /** The bare HTTP exchange. */
-  async raw(method: string, path: string, options: RequestOptionsLite = {}, timeoutMs?: number): Promise<IncomingMessage> {
+  async raw(
+    method: string,
+    path: string,
+    options: RequestOptionsLite = {},
+    timeoutMs?: number,
+  ): Promise<IncomingMessage> {
     const prefix = options.unversioned ? '' : `/v${await this.apiVersion()}`;
     const url = `${prefix}${path}${queryString(options.query)}`;
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
@@ -291,7 +296,7 @@ export class EngineClient {
         if (settled) return;
         settled = true;
         const code = (err as { code?: unknown }).code;
-        if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET' && !payload) {
+        if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || (code === 'ECONNRESET' && !payload)) {
           reject(connectionError(this.address.display, err));
         } else {
           reject(new ClientError(`error during connect: ${method} ${url}: ${err.message}`, { status: 0, cause: err }));

@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { rawRequest } from '../../test/helpers/daemon';
 import { testDir } from '../../test/helpers/names';
 import { FakeImageService } from '../api/testing/fake-image-service';
-import { EngineClient } from '../client';
 import { silentLogger } from '../common/log';
 import { parseDaemonArgs, UsageError } from './config';
 import { Daemon } from './daemon';
@@ -80,7 +80,7 @@ describe('PidLock', () => {
   it('takes over a stale lock (dead pid, or a live process that is no berthd)', async () => {
     const dir = testDir('lock');
     const file = path.join(dir, 'l.pid');
-    const sleeper = spawn('sleep', ['30']);
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       writeFileSync(file, '999999999\n');
       new PidLock(file, 'test').acquire();
@@ -96,12 +96,15 @@ describe('PidLock', () => {
   it('refuses a lock held by a live berthd', async () => {
     const dir = testDir('lock');
     const file = path.join(dir, 'l.pid');
-    const other = spawn('sh', ['-c', 'sleep 30', 'berthd']);
+    const other = spawn('sh', ['-c', 'sleep 30', 'berthd'], { stdio: 'ignore', detached: true });
     try {
       writeFileSync(file, `${other.pid}\n`);
-      assert.throws(() => new PidLock(file, 'the data root /x').acquire(), /another berthd \(pid \d+\) is using the data root/);
+      assert.throws(
+        () => new PidLock(file, 'the data root /x').acquire(),
+        /another berthd \(pid \d+\) is using the data root/,
+      );
     } finally {
-      other.kill('SIGKILL');
+      if (other.pid !== undefined) process.kill(-other.pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -121,11 +124,9 @@ describe('Daemon (in process, fake engine)', () => {
       );
       assert.ok(existsSync(pidfile));
       assert.ok(existsSync(path.join(data, 'berthd.lock')));
-      const client = new EngineClient({ host: `unix://${socket}` });
-      const info = await client.info();
+      const info = (await rawRequest(socket, 'GET', '/v1.44/info')).json<{ DockerRootDir: string; ID: string }>();
       assert.equal(info.DockerRootDir, data);
       const id = info.ID;
-      client.close();
       await daemon.stop();
       assert.equal(existsSync(socket), false);
       assert.equal(existsSync(pidfile), false);
@@ -136,9 +137,7 @@ describe('Daemon (in process, fake engine)', () => {
         silentLogger,
         { createEngine: fakeEngine },
       );
-      const c2 = new EngineClient({ host: `unix://${socket}` });
-      assert.equal((await c2.info()).ID, id);
-      c2.close();
+      assert.equal((await rawRequest(socket, 'GET', '/info')).json<{ ID: string }>().ID, id);
       await again.stop();
     } finally {
       rmSync(data, { recursive: true, force: true });

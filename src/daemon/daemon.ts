@@ -11,7 +11,7 @@ import { BERTH_VERSION } from '../wire';
 import type { DaemonConfig } from './config';
 import type { Engine, EngineFactory } from './engine';
 import { PidLock } from './lock';
-import { hostFactsProvider, openFileLimits } from './system-facts';
+import { hostFactsProvider, openFileLimits, overlayDriverStatus } from './system-facts';
 
 export interface DaemonOptions {
   /** Builds the engine over the data root (main.ts passes createLocalEngine; tests a fake). */
@@ -69,6 +69,7 @@ export class Daemon {
           debug: config.logLevel === 'debug',
           hostFacts: hostFactsProvider(),
           images: eng.images,
+          driverStatus: () => overlayDriverStatus(config.dataRoot),
         },
         images: {
           images: eng.images,
@@ -92,7 +93,9 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.logger.info('processing signal, shutting down');
       await this.api.close().catch((err) => this.logger.error('closing the API failed', { err: errorMessage(err) }));
-      await this.engine.close().catch((err) => this.logger.error('closing the engine failed', { err: errorMessage(err) }));
+      await this.engine
+        .close()
+        .catch((err) => this.logger.error('closing the engine failed', { err: errorMessage(err) }));
       for (const lock of [...this.locks].reverse()) lock.release();
       this.logger.info('daemon shutdown complete');
     })();

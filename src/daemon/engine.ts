@@ -31,7 +31,11 @@ export const createLocalEngine: EngineFactory = async ({ dataRoot, logger }) => 
   const paths = enginePaths(dataRoot);
   const host = new LinuxHost();
   const content = new FileContentStore({ root: paths.content });
-  const snapshotter = new OverlaySnapshotter({ root: paths.snapshots, host });
+  const snapshotter = new OverlaySnapshotter({
+    root: paths.snapshots,
+    host,
+    logger: logger.child({ module: 'snapshots' }),
+  });
   const images = new LocalImageService({
     root: paths.images,
     content,
@@ -42,8 +46,7 @@ export const createLocalEngine: EngineFactory = async ({ dataRoot, logger }) => 
   const removed = await content.recover();
   if (removed.length > 0) logger.info('removed interrupted ingests', { count: removed.length });
   await snapshotter.recover();
-  const recoverable = images as unknown as { recover?: () => Promise<unknown> };
-  if (typeof recoverable.recover === 'function') await recoverable.recover();
+  await images.recover();
   await images.garbageCollect();
 
   return {

@@ -4,7 +4,7 @@
  * is stale and taken over.
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { errnoCode, EngineError } from '../common/errors';
+import { EngineError, errnoCode } from '../common/errors';
 
 export class PidLock {
   private held = false;

@@ -1,5 +1,6 @@
 /** Facts about the machine for `/info` and `/version`, read from /proc, /sys and /etc. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import os from 'node:os';
 import type { HostFacts } from '../api';
 
@@ -106,9 +107,40 @@ export function hostFactsProvider(): () => Promise<HostFacts> {
 }
 
 /** The hard and soft RLIMIT_NOFILE of this process, from /proc/self/limits. */
-export function openFileLimits(text: string | undefined = read('/proc/self/limits')): { soft: number; hard: number } | undefined {
+export function openFileLimits(
+  text: string | undefined = read('/proc/self/limits'),
+): { soft: number; hard: number } | undefined {
   const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text ?? '');
   if (!m?.[1] || !m[2]) return undefined;
   const n = (v: string) => (v === 'unlimited' ? Number.POSITIVE_INFINITY : Number(v));
   return { soft: n(m[1]), hard: n(m[2]) };
+}
+
+const FS_MAGIC: Record<number, string> = {
+  61267: 'extfs',
+  1481003842: 'xfs',
+  2435016766: 'btrfs',
+  16914836: 'tmpfs',
+  2035054128: 'overlayfs',
+  801189825: 'zfs',
+  26985: 'nfs',
+  1702057286: 'fuse',
+};
+
+/** `docker info`'s storage driver lines for the data root. */
+export async function overlayDriverStatus(dataRoot: string): Promise<Array<[string, string]>> {
+  let backing = 'unknown';
+  try {
+    const st = await statfs(dataRoot);
+    backing = FS_MAGIC[Number(st.type)] ?? `0x${Number(st.type).toString(16)}`;
+  } catch {
+    // keep 'unknown'
+  }
+  return [
+    ['Backing Filesystem', backing],
+    ['Supports d_type', 'true'],
+    ['Using metacopy', 'false'],
+    ['Native Overlay Diff', 'true'],
+    ['userxattr', 'false'],
+  ];
 }

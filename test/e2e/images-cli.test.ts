@@ -35,7 +35,7 @@ describe('berth CLI: images', { skip: requireRoot() }, () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('loads a docker save archive and keeps dockerd\'s image IDs', () =>
+  it("loads a docker save archive and keeps dockerd's image IDs", () =>
     withDaemonLog(d, async () => {
       const r = await b(['load', '-i', ARCHIVE]);
       assert.equal(r.code, 0, r.stderr);
@@ -52,7 +52,10 @@ describe('berth CLI: images', { skip: requireRoot() }, () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
-    assert.ok(lines.some((l) => /^ref\/tiny\s+two\s+28dddafc064b\s+.+ago\s+49B$/.test(l)), r.stdout);
+    assert.ok(
+      lines.some((l) => /^ref\/tiny\s+two\s+28dddafc064b\s+.+ago\s+49B$/.test(l)),
+      r.stdout,
+    );
     const q = await b(['images', '-q', 'ref/tiny:two']);
     assert.equal(q.stdout, `${TWO_ID.slice(7, 19)}\n`);
     const f = await b(['images', '--filter', 'reference=ref/*:base', '--format', '{{.Tag}}']);
@@ -60,7 +63,13 @@ describe('berth CLI: images', { skip: requireRoot() }, () => {
   });
 
   it('inspects with Go templates', async () => {
-    const r = await b(['image', 'inspect', '--format', '{{.Id}} {{json .Config.Cmd}} {{index .Config.Labels "layer"}}', 'ref/tiny:two']);
+    const r = await b([
+      'image',
+      'inspect',
+      '--format',
+      '{{.Id}} {{json .Config.Cmd}} {{index .Config.Labels "layer"}}',
+      'ref/tiny:two',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${TWO_ID} ["cat","/data/second.txt"] two\n`);
     const env = await b(['inspect', '-f', '{{range .Config.Env}}{{.}};{{end}}', 'ref/tiny:base']);
@@ -72,7 +81,7 @@ describe('berth CLI: images', { skip: requireRoot() }, () => {
     assert.ok(full.stdout.startsWith('[\n    {\n        "Id"'), 'four-space indent as docker');
   });
 
-  it('reports missing images in docker\'s words and exit codes', async () => {
+  it("reports missing images in docker's words and exit codes", async () => {
     const i = await b(['inspect', 'nosuch']);
     assert.equal(i.code, 1);
     assert.equal(i.stdout, '[]\n');
@@ -103,7 +112,17 @@ describe('berth CLI: images', { skip: requireRoot() }, () => {
     ]);
     const file = path.join(work, 'root.tar');
     writeFileSync(file, tar);
-    const r = await b(['import', '-c', 'CMD ["/bin/hello"]', '-c', 'ENV X=1 Y=2', '-m', 'made by a test', file, 'me/imported:v1']);
+    const r = await b([
+      'import',
+      '-c',
+      'CMD ["/bin/hello"]',
+      '-c',
+      'ENV X=1 Y=2',
+      '-m',
+      'made by a test',
+      file,
+      'me/imported:v1',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const id = r.stdout.trim();
     assert.match(id, /^sha256:[a-f0-9]{64}$/);

@@ -79,6 +79,10 @@ export const DOCKER = '/usr/local/bin/docker';
 export function docker(host: string, args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   return run(DOCKER, ['-H', host, ...args], {
     ...options,
-    env: { DOCKER_CONFIG: path.join(REPO, 'test', 'fixtures', 'docker-config'), DOCKER_CLI_HINTS: 'false', ...options.env },
+    env: {
+      DOCKER_CONFIG: path.join(REPO, 'test', 'fixtures', 'docker-config'),
+      DOCKER_CLI_HINTS: 'false',
+      ...options.env,
+    },
   });
 }

@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { testDir } from './names';
@@ -70,7 +70,8 @@ process.once('exit', () => {
 });
 
 function command(): { file: string; args: string[] } {
-  if (process.env.BERTH_TEST_DAEMON === 'dist') return { file: process.execPath, args: [path.join(REPO, 'bin', 'berthd')] };
+  if (process.env.BERTH_TEST_DAEMON === 'dist')
+    return { file: process.execPath, args: [path.join(REPO, 'bin', 'berthd')] };
   return { file: process.execPath, args: ['--import', 'tsx', path.join(REPO, 'src', 'daemon', 'main.ts')] };
 }
 
@@ -101,10 +102,19 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
       options.logLevel ?? 'debug',
       ...(options.args ?? []),
     ];
-    child = spawn(file, argv, { cwd: REPO, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(file, argv, {
+      cwd: REPO,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     running.add(child);
     const collect = (chunk: Buffer) => {
-      log.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      log.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       if (log.length > 2000) log.splice(0, log.length - 2000);
     };
     child.stdout?.on('data', collect);

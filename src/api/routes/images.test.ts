@@ -97,7 +97,11 @@ describe('image routes', () => {
 
   it('imports a chunked tar body and ends with the image ID', async () => {
     const body = Readable.from([Buffer.from('layer-'), Buffer.from('bytes')]);
-    const r = await req('POST', '/v1.44/images/create?fromSrc=-&repo=imported&tag=v1&message=hi&changes=CMD%20%5B%22sh%22%5D', body);
+    const r = await req(
+      'POST',
+      '/v1.44/images/create?fromSrc=-&repo=imported&tag=v1&message=hi&changes=CMD%20%5B%22sh%22%5D',
+      body,
+    );
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'application/json');
     const lines = r.text.split('\r\n').filter((l) => l !== '');

@@ -4,7 +4,7 @@ import { EngineError, invalidArgument, isEngineError, notImplemented } from '../
 import { formatReference, parseNormalizedTagged, parseReference, repositoryName } from '../../common/reference';
 import type { Image, ImageFilters, ImageService, ProgressMessage, RemovedImageItem } from '../../engine/images/types';
 import type { BuildCachePruneReport, DeleteResponseItem, ImagesPruneReport } from '../../wire';
-import { type RequestContext, param, queryBool, queryFilters, queryString, versionBelow } from '../context';
+import { param, queryBool, queryFilters, queryString, type RequestContext, versionBelow } from '../context';
 import { familiar, toDeleteItem, toHistoryItem, toImageInspect, toImageSummary, toJsonMessage } from '../convert/image';
 import { sendJson, writeError } from '../errors';
 import type { Router } from '../router';
@@ -43,7 +43,9 @@ export function registerImageRoutes(router: Router, deps: ImageRouteDeps): void 
   router.post('/images/create', (ctx) => createImage(ctx, deps));
   router.post('/images/load', (ctx) => loadImages(ctx, deps));
   router.get('/images/get', (ctx) => saveImages(ctx, deps, ctx.query.getAll('names')));
-  router.post('/images/prune', async (ctx) => sendJson(ctx.res, 200, await pruneImages(images, queryFilters(ctx), ctx)));
+  router.post('/images/prune', async (ctx) =>
+    sendJson(ctx.res, 200, await pruneImages(images, queryFilters(ctx), ctx)),
+  );
   router.post('/build/prune', (ctx) => {
     const report: BuildCachePruneReport = { CachesDeleted: [], SpaceReclaimed: 0 };
     sendJson(ctx.res, 200, report);
@@ -156,7 +158,9 @@ async function loadImages(ctx: RequestContext, deps: ImageRouteDeps): Promise<vo
     if (!reported) {
       for (const item of result.loaded) {
         const stream =
-          item.reference !== undefined ? `Loaded image: ${familiar(item.reference)}\n` : `Loaded image ID: ${item.id}\n`;
+          item.reference !== undefined
+            ? `Loaded image: ${familiar(item.reference)}\n`
+            : `Loaded image ID: ${item.id}\n`;
         writer.write({ stream });
       }
     }

@@ -41,13 +41,22 @@ export interface SystemRouteDeps {
   debug: boolean;
   hostFacts(): Promise<HostFacts>;
   images: Pick<ImageService, 'list'>;
+  /** The storage driver's status lines (`docker info` prints them under Storage Driver). */
+  driverStatus?(): Promise<Array<[string, string]>>;
   /** Container counts, once there are containers. */
   containerCounts?(): Promise<{ running: number; paused: number; stopped: number }>;
 }
 
 /** Go's GOARCH for Node's process.arch. */
 export function goArch(arch: string = process.arch): string {
-  const map: Record<string, string> = { x64: 'amd64', ia32: '386', arm: 'arm', arm64: 'arm64', s390x: 's390x', ppc64: 'ppc64le' };
+  const map: Record<string, string> = {
+    x64: 'amd64',
+    ia32: '386',
+    arm: 'arm',
+    arm64: 'arm64',
+    s390x: 's390x',
+    ppc64: 'ppc64le',
+  };
   return map[arch] ?? arch;
 }
 
@@ -107,10 +116,11 @@ export function registerSystemRoutes(router: Router, deps: SystemRouteDeps): voi
   });
 
   router.get('/info', async (ctx) => {
-    const [facts, images, counts] = await Promise.all([
+    const [facts, images, counts, driverStatus] = await Promise.all([
       deps.hostFacts(),
       deps.images.list({ all: true, filters: {} }),
       deps.containerCounts?.() ?? Promise.resolve({ running: 0, paused: 0, stopped: 0 }),
+      deps.driverStatus?.() ?? Promise.resolve([] as Array<[string, string]>),
     ]);
     const body: SystemInfo = {
       ID: deps.engineId,
@@ -120,10 +130,7 @@ export function registerSystemRoutes(router: Router, deps: SystemRouteDeps): voi
       ContainersStopped: counts.stopped,
       Images: images.length,
       Driver: deps.storageDriver,
-      DriverStatus: [
-        ['Backing Filesystem', 'extfs'],
-        ['Supports d_type', 'true'],
-      ],
+      DriverStatus: driverStatus,
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: facts.memoryLimit,
       SwapLimit: facts.swapLimit,

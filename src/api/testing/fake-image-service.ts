@@ -28,7 +28,13 @@ export class FakeImageService implements ImageService {
   failWith: Error | undefined;
   failAfterBytes = 0;
 
-  add(init: { tags?: string[]; created?: string; labels?: Record<string, string>; size?: number; seed?: string }): Image {
+  add(init: {
+    tags?: string[];
+    created?: string;
+    labels?: Record<string, string>;
+    size?: number;
+    seed?: string;
+  }): Image {
     const id = sha256(init.seed ?? JSON.stringify(init) + this.images.size) as ImageId;
     const image: Image = {
       id,
@@ -109,7 +115,9 @@ export class FakeImageService implements ImageService {
       return out;
     }
     if (image.repoTags.length > 1 && !options.force) {
-      throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`);
+      throw conflict(
+        `conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`,
+      );
     }
     this.images.delete(image.id);
     return [...image.repoTags.map((t) => ({ untagged: t })), { deleted: image.id }];

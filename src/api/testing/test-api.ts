@@ -3,8 +3,8 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { testDir } from '../../../test/helpers/names';
 import { silentLogger } from '../../common/log';
-import type { HostFacts } from '../routes/system';
 import { createApiServer } from '../index';
+import type { HostFacts } from '../routes/system';
 import type { ApiServer } from '../server';
 import { FakeImageService } from './fake-image-service';
 

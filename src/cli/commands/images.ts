@@ -18,7 +18,7 @@ export function parseFilterFlags(values: readonly string[]): Filters {
     const eq = v.indexOf('=');
     if (eq <= 0) throw new CliExit(`bad format of filter (expected name=value)`, 125);
     const key = v.slice(0, eq).trim().toLowerCase();
-    (filters[key] ??= []).push(v.slice(eq + 1).trim());
+    filters[key] = [...(filters[key] ?? []), v.slice(eq + 1).trim()];
   }
   return filters;
 }
@@ -52,7 +52,10 @@ interface ImageRow {
 }
 
 /** One row per repository:tag (and per digest with --digests), as docker's image formatter does. */
-export function imageRows(images: readonly ImageSummary[], options: { digests: boolean; noTrunc: boolean }): ImageRow[] {
+export function imageRows(
+  images: readonly ImageSummary[],
+  options: { digests: boolean; noTrunc: boolean },
+): ImageRow[] {
   const rows: ImageRow[] = [];
   const now = Date.now();
   for (const img of images) {
@@ -92,7 +95,8 @@ export function imageRows(images: readonly ImageSummary[], options: { digests: b
       const repoDigests = digests.get(repo) ?? [];
       const tagList = repoTags.length > 0 ? repoTags : ['<none>'];
       if (options.digests && repoDigests.length > 0) {
-        for (const tag of tagList) for (const d of repoDigests) rows.push({ Repository: repo, Tag: tag, Digest: d, ...base });
+        for (const tag of tagList)
+          for (const d of repoDigests) rows.push({ Repository: repo, Tag: tag, Digest: d, ...base });
       } else {
         for (const tag of tagList) {
           rows.push({ Repository: repo, Tag: tag, Digest: repoDigests[0] ?? '<none>', ...base });
@@ -113,7 +117,13 @@ export const imagesCommand = command(
     flags: [
       { name: 'all', short: 'a', kind: 'bool', help: 'Show all images (default hides intermediate images)' },
       { name: 'digests', kind: 'bool', help: 'Show digests' },
-      { name: 'filter', short: 'f', kind: 'list', valueName: 'filter', help: 'Filter output based on conditions provided' },
+      {
+        name: 'filter',
+        short: 'f',
+        kind: 'list',
+        valueName: 'filter',
+        help: 'Filter output based on conditions provided',
+      },
       {
         name: 'format',
         kind: 'string',
@@ -125,7 +135,7 @@ export const imagesCommand = command(
   },
   async (ctx, { flags, args }) => {
     const filters = parseFilterFlags(flags.filter);
-    if (args[0] !== undefined) (filters.reference ??= []).push(args[0]);
+    if (args[0] !== undefined) filters.reference = [...(filters.reference ?? []), args[0]];
     const images = await ctx.client().listImages({ all: flags.all, filters, digests: flags.digests });
     const rows = imageRows(images, { digests: flags.digests, noTrunc: flags['no-trunc'] });
     if (flags.quiet) {
@@ -176,7 +186,13 @@ export const historyCommand = command(
     maxArgs: 1,
     flags: [
       { name: 'format', kind: 'string', help: 'Format output using a custom template' },
-      { name: 'human', short: 'H', kind: 'bool', default: true, help: 'Print sizes and dates in human readable format' },
+      {
+        name: 'human',
+        short: 'H',
+        kind: 'bool',
+        default: true,
+        help: 'Print sizes and dates in human readable format',
+      },
       { name: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
       { name: 'quiet', short: 'q', kind: 'bool', help: 'Only show image IDs' },
       { name: 'platform', kind: 'string', help: 'Show history for the given platform', hidden: true },
@@ -279,12 +295,17 @@ export const importCommand = command(
       tag = ref.tag;
     }
     if (/^https?:\/\//.test(source)) {
-      throw new CliExit('Error response from daemon: importing from a URL is not supported: berth has no network access to fetch it');
+      throw new CliExit(
+        'Error response from daemon: importing from a URL is not supported: berth has no network access to fetch it',
+      );
     }
     const body = source === '-' ? ctx.stdin : createReadStream(path.resolve(source));
-    if (source !== '-') await fs.access(path.resolve(source)).catch((err) => {
-      throw new CliExit(`open ${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(err)}`);
-    });
+    if (source !== '-')
+      await fs.access(path.resolve(source)).catch((err) => {
+        throw new CliExit(
+          `open ${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(err)}`,
+        );
+      });
     const options = {
       changes: flags.change,
       ...(repo !== undefined ? { repo } : {}),
@@ -314,7 +335,9 @@ export const loadCommand = command(
     let body: NodeJS.ReadableStream & import('node:stream').Readable;
     if (flags.input !== '') {
       await fs.access(flags.input).catch((err) => {
-        throw new CliExit(`open ${flags.input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(err)}`);
+        throw new CliExit(
+          `open ${flags.input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : errorMessage(err)}`,
+        );
       });
       body = createReadStream(flags.input);
     } else {
@@ -469,4 +492,3 @@ export const imageInspectCommand = command(
     return 0;
   },
 );
-

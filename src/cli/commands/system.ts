@@ -27,8 +27,7 @@ function clientVersion(apiVersion: string) {
 
 /** Aligned "key: value" lines as docker's version template prints them. */
 function lines(indent: string, pairs: Array<[string, string]>): string {
-  const width = 18 - indent.length;
-  return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(width + 1)}${v}`.trimEnd()).join('\n');
+  return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(20 - indent.length)}${v}`.trimEnd()).join('\n');
 }
 
 export const versionCommand = command(
@@ -72,7 +71,10 @@ export const versionCommand = command(
         const pairs: Array<[string, string]> = [['Version', c.Version]];
         if (c.Name === 'Engine') {
           pairs.push(
-            ['API version', `${d.ApiVersion ?? server.ApiVersion} (minimum version ${d.MinAPIVersion ?? server.MinAPIVersion})`],
+            [
+              'API version',
+              `${d.ApiVersion ?? server.ApiVersion} (minimum version ${d.MinAPIVersion ?? server.MinAPIVersion})`,
+            ],
             ['Go version', d.GoVersion ?? server.GoVersion],
             ['Git commit', d.GitCommit ?? server.GitCommit],
             ['Built', d.BuildTime ?? server.BuildTime],

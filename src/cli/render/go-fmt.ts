@@ -573,7 +573,9 @@ export function sprintf(format: string, args: readonly unknown[]): string {
     out += formatOne(args[argi++], verb, spec);
   }
   if (argi < args.length) {
-    const extra = args.slice(argi).map((a) => (a === null || a === undefined ? '<nil>' : `${goTypeName(a)}=${formatValue(a, false)}`));
+    const extra = args
+      .slice(argi)
+      .map((a) => (a === null || a === undefined ? '<nil>' : `${goTypeName(a)}=${formatValue(a, false)}`));
     out += `%!(EXTRA ${extra.join(', ')})`;
   }
   return out;

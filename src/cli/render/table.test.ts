@@ -51,6 +51,12 @@ describe('TabWriter', () => {
 
   it('renderTable joins rows of cells', () => {
     assert.equal(renderTable([]), '');
-    assert.equal(renderTable([['A', 'B'], ['1', '2']]), 'A         B\n1         2\n');
+    assert.equal(
+      renderTable([
+        ['A', 'B'],
+        ['1', '2'],
+      ]),
+      'A         B\n1         2\n',
+    );
   });
 });

@@ -79,9 +79,9 @@ export class TabWriter {
   flush(): string {
     const text = this.#pending;
     this.#pending = '';
-    const lines: Cell[][] = text.split('\n').map((line) =>
-      line.split('\t').map((t) => ({ text: t, width: displayWidth(t) })),
-    );
+    const lines: Cell[][] = text
+      .split('\n')
+      .map((line) => line.split('\t').map((t) => ({ text: t, width: displayWidth(t) })));
     const out: string[] = [];
     this.#format(lines, 0, lines.length, [], out);
     return out.join('');

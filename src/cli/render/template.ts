@@ -6,7 +6,7 @@
  * missing key prints `<no value>`, keys are visited in sorted order by range.
  * Values print as Go's fmt %v prints them (see go-fmt.ts).
  */
-import { compareKeys, formatValue, goTypeName, quoteString, sprint, sprintf, sprintln } from './go-fmt';
+import { compareKeys, formatValue, goTypeName, sprint, sprintf, sprintln } from './go-fmt';
 import { TabWriter } from './table';
 
 export type TemplateFunc = (...args: unknown[]) => unknown;
@@ -71,10 +71,17 @@ class ParseFailure extends Error {}
 
 function* lex(input: string): Generator<Item, void, undefined> {
   let pos = 0;
+  const newlines: number[] = [];
+  for (let i = input.indexOf('\n'); i >= 0; i = input.indexOf('\n', i + 1)) newlines.push(i);
   const lineAt = (p: number): number => {
-    let n = 1;
-    for (let i = 0; i < p && i < input.length; i++) if (input[i] === '\n') n++;
-    return n;
+    let lo = 0;
+    let hi = newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (newlines[mid]! < p) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
   };
   const fail = (msg: string, at: number = pos): never => {
     throw new ParseFailure(`template: :${lineAt(at)}: ${msg}`);
@@ -533,18 +540,9 @@ class Parser {
         return pipe;
       }
       if (
-        [
-          'bool',
-          'charconst',
-          'dot',
-          'field',
-          'identifier',
-          'number',
-          'nil',
-          'string',
-          'variable',
-          'lparen',
-        ].includes(it.type)
+        ['bool', 'charconst', 'dot', 'field', 'identifier', 'number', 'nil', 'string', 'variable', 'lparen'].includes(
+          it.type,
+        )
       ) {
         this.#backup();
         pipe.cmds.push(this.#command(end));
@@ -677,7 +675,12 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 };
 
 /** strconv.Unquote for "double" and `raw` strings. */
-function unquote(text: string, fail: (m: string) => never = (m) => { throw new ParseFailure(m); }): string {
+function unquote(
+  text: string,
+  fail: (m: string) => never = (m) => {
+    throw new ParseFailure(m);
+  },
+): string {
   if (text.startsWith('`')) return text.slice(1, -1).replace(/\r/g, '');
   const body = text.slice(1, -1);
   let out = '';
@@ -894,7 +897,7 @@ function toJson(v: unknown): string {
 
 function htmlEscape(s: string): string {
   return s.replace(/[&'<>"\0]/g, (c) =>
-    c === '\0' ? '\uFFFD' : ({ '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;' })[c]!,
+    c === '\0' ? '\uFFFD' : { '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;' }[c]!,
   );
 }
 
@@ -936,7 +939,10 @@ const BUILTINS: Record<string, FuncDef> = {
   html: { fn: (...a) => htmlEscape(argsText(a)), params: ['any'], variadic: true },
   js: { fn: (...a) => jsEscape(argsText(a)), params: ['any'], variadic: true },
   urlquery: {
-    fn: (...a) => encodeURIComponent(argsText(a)).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+    fn: (...a) =>
+      encodeURIComponent(argsText(a))
+        .replace(/%20/g, '+')
+        .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
     params: ['any'],
     variadic: true,
   },
@@ -1163,7 +1169,8 @@ class Exec {
   }
 
   #notAFunction(cmd: Command, final: unknown): void {
-    if (cmd.args.length > 1 || final !== NONE) this.fail(`can't give argument to non-function ${argString(cmd.args[0]!)}`);
+    if (cmd.args.length > 1 || final !== NONE)
+      this.fail(`can't give argument to non-function ${argString(cmd.args[0]!)}`);
   }
 
   #variable(name: string): unknown {
@@ -1248,7 +1255,9 @@ class Exec {
     const want = def.params.length;
     if (def.variadic ? total < want - 1 : total !== want) {
       this.#at(pos, label);
-      this.fail(`wrong number of args for ${name}: want ${def.variadic ? 'at least ' : ''}${def.variadic ? want - 1 : want} got ${total}`);
+      this.fail(
+        `wrong number of args for ${name}: want ${def.variadic ? 'at least ' : ''}${def.variadic ? want - 1 : want} got ${total}`,
+      );
     }
     if (name === 'and' || name === 'or') {
       if (total === 0) this.fail(`wrong number of args for ${name}: want at least 1 got 0`);
@@ -1401,5 +1410,3 @@ export function formatTable(
   for (const line of lines) w.write(line);
   return w.flush();
 }
-
-export { quoteString };

@@ -14,7 +14,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { type Digest, digestHex, hasherDigest, isDigest, isHex64, newHasher, sha256 } from '../../common/digest';
-import { conflict, EngineError, errorMessage, invalidArgument, isEngineError, notFound } from '../../common/errors';
+import { conflict, EngineError, errorMessage, invalidArgument, notFound } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import {
   familiarRepository,
@@ -555,7 +555,6 @@ export class LocalImageService implements ImageService {
       });
     } finally {
       // Removes the archive's other files and, after a failure, what only the partial load stored.
-      this.gcPending = true;
       await this.collectSoon();
     }
     return result;
@@ -590,13 +589,16 @@ export class LocalImageService implements ImageService {
     if (compression === 'none') return { diffId: blob.digest, tarSize: blob.size, compression };
     const hash = newHasher();
     let size = 0;
+    const raw = await this.content.readStream(blob.digest);
     try {
-      for await (const chunk of await decompressedStream(await this.content.readStream(blob.digest))) {
+      for await (const chunk of await decompressedStream(raw)) {
         hash.update(chunk as Buffer);
         size += (chunk as Buffer).length;
       }
     } catch (err) {
       throw invalidArgument(`invalid archive: layer "${where}": ${errorMessage(err)}`, { cause: err });
+    } finally {
+      raw.destroy();
     }
     return { diffId: hasherDigest(hash), tarSize: size, compression };
   }
@@ -634,8 +636,12 @@ export class LocalImageService implements ImageService {
     } else {
       const digest = 'blob' in blob ? blob.blob : blob.digest;
       const raw = await this.content.readStream(digest);
-      const stream = compression === 'none' ? raw : await decompressedStream(raw);
-      size = (await this.snapshotter.applyLayer(chainId, parent, stream)).size;
+      try {
+        const stream = compression === 'none' ? raw : await decompressedStream(raw);
+        size = (await this.snapshotter.applyLayer(chainId, parent, stream)).size;
+      } finally {
+        raw.destroy();
+      }
     }
     applied.set(chainId, size);
     return size;
@@ -669,8 +675,12 @@ export class LocalImageService implements ImageService {
             if (written.has(layer.diffId)) continue;
             written.add(layer.diffId);
             const raw = await this.content.readStream(layer.blob);
-            const body = layer.compression === 'none' ? raw : await decompressedStream(raw);
-            await addEntry(pack, { name: blobName(layer.diffId), size: layer.tarSize, mode: 0o644, mtime }, body);
+            try {
+              const body = layer.compression === 'none' ? raw : await decompressedStream(raw);
+              await addEntry(pack, { name: blobName(layer.diffId), size: layer.tarSize, mode: 0o644, mtime }, body);
+            } finally {
+              raw.destroy();
+            }
           }
           const configBytes = await this.content.readBytes(id);
           if (!written.has(id)) {
@@ -742,6 +752,8 @@ export class LocalImageService implements ImageService {
       pack.destroy(err as Error);
       await piped;
       throw err;
+    } finally {
+      await this.runPendingGc();
     }
     const err = await piped;
     if (err !== undefined) throw err;
@@ -800,14 +812,22 @@ export class LocalImageService implements ImageService {
    * Holds off garbage collection while `fn` runs: for other components
    * (pull) that store blobs or snapshots before an image record names them.
    */
-  withLease<T>(fn: () => Promise<T>): Promise<T> {
-    return this.gcLock.shared(fn);
+  async withLease<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.gcLock.shared(fn);
+    } finally {
+      await this.runPendingGc();
+    }
   }
 
-  /** Runs GC now if nothing holds it off, or when the last load in progress ends. */
+  /** Runs GC now if nothing holds it off, or else when the last operation holding it off ends. */
   private async collectSoon(): Promise<void> {
     this.gcPending = true;
-    if (!this.gcLock.idle) return;
+    await this.runPendingGc();
+  }
+
+  private async runPendingGc(): Promise<void> {
+    if (!this.gcPending || !this.gcLock.idle) return;
     this.gcPending = false;
     try {
       await this.garbageCollect();
@@ -1045,5 +1065,3 @@ async function addEntry(pack: tar.Pack, header: PackHeader, body?: Buffer | Read
     });
   });
 }
-
-export { isEngineError };

@@ -27,7 +27,7 @@ import { promisify } from 'node:util';
 import { errnoCode, invalidArgument } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import type { Host } from '../../host';
-import { readTar, type TarHeader } from './tar-reader';
+import { readTar, type TarHeader, type TarSource } from './tar-reader';
 
 export interface ApplyLayerOptions {
   /**
@@ -53,7 +53,7 @@ const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | 
  */
 const SMALL_FILE = 1 << 20;
 /** Bounds on background file writes: tasks in flight and bytes they hold. */
-const MAX_TASKS = 4;
+const MAX_TASKS = 16;
 const MAX_TASK_BYTES = 64 << 20;
 
 // The callback API through promisify: much cheaper per call than FileHandle.
@@ -112,7 +112,7 @@ interface OpenFile {
  */
 export async function applyLayer(
   dir: string,
-  layer: AsyncIterable<Uint8Array | string>,
+  layer: TarSource,
   host: Host,
   options: ApplyLayerOptions = {},
 ): Promise<number> {

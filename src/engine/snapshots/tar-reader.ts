@@ -41,6 +41,9 @@ export interface TarHeader {
   xattrs: Map<string, Buffer>;
 }
 
+/** Where tar bytes come from: a Readable, any async iterable, or an array of buffers. */
+export type TarSource = AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
+
 export type TarEvent = { kind: 'entry'; header: TarHeader } | { kind: 'data'; chunk: Buffer };
 
 const BLOCK = 512;
@@ -56,10 +59,10 @@ class ChunkReader {
   private head = 0; // offset into chunks[0]
   available = 0;
   private done = false;
-  private readonly it: AsyncIterator<Uint8Array | string>;
+  private readonly it: AsyncIterator<Uint8Array | string> | Iterator<Uint8Array | string>;
 
-  constructor(source: AsyncIterable<Uint8Array | string>) {
-    this.it = source[Symbol.asyncIterator]();
+  constructor(source: TarSource) {
+    this.it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   }
 
   /** Waits until `n` bytes are buffered; false if the source ends first. */
@@ -221,7 +224,7 @@ function paxNumber(pax: Map<string, Buffer>, key: string): number | undefined {
  * simply keeps iterating). Chunks may be views into the source's buffers:
  * consume them before asking for the next event.
  */
-export async function* readTar(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<TarEvent> {
+export async function* readTar(source: TarSource): AsyncGenerator<TarEvent> {
   const r = new ChunkReader(source);
   let globalPax = new Map<string, Buffer>();
   let pax: Map<string, Buffer> | undefined;

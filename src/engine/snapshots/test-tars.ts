@@ -3,7 +3,7 @@
  * Extended attributes go into a hand-made pax header so that binary values
  * (security.capability) stay bytes.
  */
-import tar from 'tar-stream';
+import * as tar from 'tar-stream';
 
 export interface TarSpec {
   name: string;
@@ -134,7 +134,7 @@ export async function packWithTarStream(entries: TarSpec[]): Promise<Buffer> {
     const type = e.type ?? 'file';
     const content = type === 'file' ? Buffer.from(e.content ?? '') : undefined;
     await new Promise<void>((resolve, reject) => {
-      const header: tar.Headers = {
+      const header: Partial<tar.Header> & { name: string } = {
         name: e.name,
         type,
         mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
