@@ -210,10 +210,7 @@ export class EngineClient {
   }
 
   /** `docker save`: the tar stream of the images. */
-  async saveImages(names: string[]): Promise<Readable> {
-    if (names.length === 1 && names[0] !== undefined) {
-      return this.call('GET', '/images/get', { query: { names: [names[0]] } });
-    }
+  saveImages(names: string[]): Promise<Readable> {
     return this.call('GET', '/images/get', { query: { names } });
   }
 

@@ -194,3 +194,31 @@ describe('parseTagTarget', () => {
     assert.throws(() => parseTagTarget('sha256', 'x'), /ambiguous/);
   });
 });
+
+describe('image prune filters', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startTestApi();
+  });
+  after(async () => {
+    await api.close();
+  });
+  it('keeps images matching label! and rejects unknown keys', async () => {
+    const keep = api.images.add({ seed: 'keep', labels: { keep: '1' } });
+    const drop = api.images.add({ seed: 'drop' });
+    const r = await rawRequest(
+      api.socket,
+      'POST',
+      `/images/prune?filters=${encodeURIComponent('{"label!":["keep"]}')}`,
+    );
+    assert.deepEqual(r.json<{ ImagesDeleted: unknown }>().ImagesDeleted, [{ Deleted: drop.id }]);
+    assert.ok(api.images.images.has(keep.id));
+    const bad = await rawRequest(
+      api.socket,
+      'POST',
+      `/images/prune?filters=${encodeURIComponent('{"color":["red"]}')}`,
+    );
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.json(), { message: "invalid filter 'color'" });
+  });
+});

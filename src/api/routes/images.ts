@@ -28,15 +28,10 @@ export function registerImageRoutes(router: Router, deps: ImageRouteDeps): void 
     if (legacy) filters.reference = [...(filters.reference ?? []), legacy];
     const list = await images.list({ all: queryBool(ctx, 'all'), filters });
     const virtualSize = versionBelow(ctx, '1.44');
-    const withDigests = queryBool(ctx, 'digests', true);
     sendJson(
       ctx.res,
       200,
-      list.map((img) => {
-        const s = toImageSummary(img, { virtualSize });
-        if (!withDigests) s.RepoDigests = [];
-        return s;
-      }),
+      list.map((img) => toImageSummary(img, { virtualSize })),
     );
   });
 
@@ -221,7 +216,12 @@ export async function pruneImages(
   filters: ImageFilters,
   ctx?: Pick<RequestContext, 'logger'>,
 ): Promise<ImagesPruneReport> {
+  for (const key of Object.keys(filters)) {
+    if (!PRUNE_FILTERS.has(key)) throw invalidArgument(`invalid filter '${key}'`);
+  }
   const f: ImageFilters = { ...filters };
+  const notLabels = f['label!'] ?? [];
+  delete f['label!'];
   const dangling = f.dangling ?? ['true'];
   const onlyDangling = !dangling.some((v) => v.toLowerCase() === 'false' || v === '0');
   if (onlyDangling) f.dangling = ['true'];
@@ -231,6 +231,7 @@ export async function pruneImages(
   let reclaimed = 0;
   for (const image of candidates) {
     if (onlyDangling && image.repoTags.length > 0) continue;
+    if (notLabels.some((spec) => labelMatches(image.config.config?.Labels ?? null, spec))) continue;
     const items: RemovedImageItem[] = [];
     try {
       for (const tag of image.repoTags) items.push(...(await images.remove(tag, { force: false, noPrune: false })));
@@ -245,4 +246,15 @@ export async function pruneImages(
     deleted.push(...items.map(toDeleteItem));
   }
   return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+}
+
+const PRUNE_FILTERS = new Set(['dangling', 'until', 'label', 'label!']);
+
+/** `key` (present) or `key=value` (equal) against an image's labels. */
+function labelMatches(labels: Record<string, string> | null, spec: string): boolean {
+  if (!labels) return false;
+  const eq = spec.indexOf('=');
+  const key = eq < 0 ? spec : spec.slice(0, eq);
+  if (!(key in labels)) return false;
+  return eq < 0 || labels[key] === spec.slice(eq + 1);
 }

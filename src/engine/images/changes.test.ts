@@ -27,6 +27,7 @@ describe('applyChanges', () => {
       'c=1',
       'PATH=/usr/bin:/bin',
     ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile variables, not a template
     assert.deepEqual(apply('ENV x=1', 'ENV x=2 y=${x}-${z:-d}').Env, ['x=2', 'y=2-d']);
     assert.deepEqual(apply("ENV s='$HOME'").Env, ['s=$HOME']);
     assert.deepEqual(apply('ENV k  spaced  value ').Env, ['k=spaced  value']);
@@ -97,6 +98,7 @@ describe('word helpers', () => {
   it('splits words and expands', () => {
     assert.deepEqual(splitWords(`a "b c" 'd e' f\\ g`), ['a', '"b c"', "'d e'", 'f\\ g']);
     const env = new Map([['X', 'v']]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Dockerfile variables, not a template
     assert.equal(expandWord('"$X"-\\$X-${X:+set}-${Y:-unset}', env), 'v-$X-set-unset');
     assert.throws(() => splitWords('"open'), /matching "/);
   });

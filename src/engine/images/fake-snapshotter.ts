@@ -56,7 +56,14 @@ export class FakeSnapshotter implements Snapshotter {
   }
 
   async prepare(key: string, parent: ChainId | undefined): Promise<Mount[]> {
-    this.snapshots.set(key, { name: key, kind: 'active', parent, createdAt: new Date().toISOString(), size: 0, files: [] });
+    this.snapshots.set(key, {
+      name: key,
+      kind: 'active',
+      parent,
+      createdAt: new Date().toISOString(),
+      size: 0,
+      files: [],
+    });
     return [];
   }
 

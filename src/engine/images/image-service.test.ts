@@ -16,10 +16,10 @@ import {
   fixtures,
   ociArchive,
 } from '../../../scripts/make-fixtures';
+import { testDir } from '../../../test/helpers/names';
 import type { Digest } from '../../common/digest';
 import { isEngineError } from '../../common/errors';
 import { silentLogger } from '../../common/log';
-import { testDir } from '../../../test/helpers/names';
 import { FileContentStore } from '../content';
 import { FakeSnapshotter } from './fake-snapshotter';
 import { LocalImageService, type LocalImageServiceOptions } from './image-service';
@@ -160,10 +160,15 @@ describe('LocalImageService load', () => {
       [fx.badEscape, /escape/],
     ];
     for (const [file, re] of cases) {
-      await assert.rejects(load(service, file), (err) => isEngineError(err, 'invalid-argument') && re.test(err.message));
+      await assert.rejects(
+        load(service, file),
+        (err) => isEngineError(err, 'invalid-argument') && re.test(err.message),
+      );
       assert.deepEqual(await listing(), before, file);
     }
-    await assert.rejects(load(service, Buffer.from('not a tar at all')), (err) => isEngineError(err, 'invalid-argument'));
+    await assert.rejects(load(service, Buffer.from('not a tar at all')), (err) =>
+      isEngineError(err, 'invalid-argument'),
+    );
     await assert.rejects(
       load(service, await buildTar([{ name: 'manifest.json', content: '[{"Config": ' }])),
       /not valid JSON/,
@@ -175,7 +180,11 @@ describe('LocalImageService load', () => {
 describe('LocalImageService get/list/tag/remove', () => {
   async function twoImages() {
     const env = setup();
-    const a = await tiny('berth-test/a:1', { a: '1' }, { created: '2024-01-01T00:00:00Z', config: { Labels: { x: 'y' } } });
+    const a = await tiny(
+      'berth-test/a:1',
+      { a: '1' },
+      { created: '2024-01-01T00:00:00Z', config: { Labels: { x: 'y' } } },
+    );
     const b = await tiny('berth-test/b:1', { b: '1' }, { created: '2024-02-01T00:00:00Z' });
     await load(env.service, await dockerArchive([a, b]));
     return { ...env, idA: digestOf(configBytes(a)), idB: digestOf(configBytes(b)) };
@@ -188,7 +197,10 @@ describe('LocalImageService get/list/tag/remove', () => {
     assert.equal((await service.get(idA.slice(7, 19))).id, idA);
     assert.equal((await service.get(`sha256:${idA.slice(7, 15)}`)).id, idA);
     assert.equal((await service.get('docker.io/berth-test/a:1')).id, idA);
-    await assert.rejects(service.get('busybox'), (err) => isEngineError(err, 'not-found') && err.message === 'No such image: busybox:latest');
+    await assert.rejects(
+      service.get('busybox'),
+      (err) => isEngineError(err, 'not-found') && err.message === 'No such image: busybox:latest',
+    );
     await assert.rejects(service.get('berth-test/a'), /No such image: berth-test\/a:latest/);
     await assert.rejects(service.get(`sha256:${'0'.repeat(64)}`), /No such image: sha256:0{64}/);
     await assert.rejects(service.get('UPPER'), (err) => isEngineError(err, 'invalid-argument'));
@@ -412,7 +424,10 @@ describe('LocalImageService recovery', () => {
     });
     await fresh.recover();
     await fresh.garbageCollect();
-    assert.deepEqual((await fresh.list({ all: true, filters: {} })).map((i) => i.id), [fx.ids.busybox]);
+    assert.deepEqual(
+      (await fresh.list({ all: true, filters: {} })).map((i) => i.id),
+      [fx.ids.busybox],
+    );
     assert.deepEqual(await fs.readdir(imagesDir), [`${fx.ids.busybox.slice(7)}.json`]);
     assert.equal((await fs.readdir(path.join(env.root, 'image', 'quarantine'))).length, 1);
     const repos = JSON.parse(await fs.readFile(path.join(env.root, 'image', 'repositories.json'), 'utf8'));

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { RecordingHost } from '../../host';
 import { testDir } from '../../../test/helpers/names';
+import { RecordingHost } from '../../host';
 import { applyLayer, normalizeEntryPath } from './apply-layer';
 import { buildTar, type TarSpec } from './test-tars';
 
-const isInvalid = (re: RegExp) => (err: Error & { kind?: string }) => err.kind === 'invalid-argument' && re.test(err.message);
+const isInvalid = (re: RegExp) => (err: Error & { kind?: string }) =>
+  err.kind === 'invalid-argument' && re.test(err.message);
 
 describe('normalizeEntryPath', () => {
   it('strips leading slashes and dots and applies ..', () => {
@@ -87,7 +88,9 @@ describe('applyLayer (no root)', () => {
       ['var/gone', 0o020000, 0, 0],
       ['var/lower-only', 0o020000, 0, 0],
     ]);
-    const attrs = host.callsOf('lsetxattr').map((c) => [path.relative(dir, c.path), c.name, Buffer.from(c.value).toString()]);
+    const attrs = host
+      .callsOf('lsetxattr')
+      .map((c) => [path.relative(dir, c.path), c.name, Buffer.from(c.value).toString()]);
     assert.deepEqual(attrs, [['opt/app', 'trusted.overlay.opaque', 'y']]);
     // The earlier file was removed before the whiteout was made (createFiles left an empty placeholder).
     assert.equal(readFileSync(path.join(dir, 'var/gone'), 'utf8'), '');

@@ -21,7 +21,17 @@
  * Replacement follows Docker: an entry of any type replaces whatever was at
  * its path, except that a directory over a directory merges.
  */
-import { constants, promises as fs, close as fsClose, fchmod, fchown, futimes, open as fsOpen, unlink, writev } from 'node:fs';
+import {
+  constants,
+  fchmod,
+  fchown,
+  promises as fs,
+  close as fsClose,
+  open as fsOpen,
+  futimes,
+  unlink,
+  writev,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { errnoCode, invalidArgument } from '../../common/errors';
@@ -221,7 +231,9 @@ class Extraction {
       case 'block-device':
       case 'fifo': {
         const kind = h.type === 'fifo' ? S_IFIFO : h.type === 'block-device' ? S_IFBLK : S_IFCHR;
-        await this.replacing(rel, async () => this.host.mknod(this.full(rel), kind | (h.mode & 0o777), h.devmajor, h.devminor));
+        await this.replacing(rel, async () =>
+          this.host.mknod(this.full(rel), kind | (h.mode & 0o777), h.devmajor, h.devminor),
+        );
         await this.attributes(h, rel, { chmod: true });
         return undefined;
       }
@@ -357,7 +369,11 @@ class Extraction {
     const slash = target.lastIndexOf('/');
     const targetParent = slash < 0 ? '' : target.slice(0, slash);
     if (!this.dirs.has(targetParent)) {
-      await this.refuseParent(targetParent, h.name, `hardlink target ${JSON.stringify(h.linkname)} not found in this layer`);
+      await this.refuseParent(
+        targetParent,
+        h.name,
+        `hardlink target ${JSON.stringify(h.linkname)} not found in this layer`,
+      );
     }
     try {
       await this.replacing(rel, () => fs.link(this.full(target), this.full(rel)));
@@ -466,7 +482,9 @@ class Extraction {
         );
       }
       if (st && !st.isDirectory()) {
-        throw invalidArgument(`invalid layer tar: ${JSON.stringify(entryName)}: ${JSON.stringify(prefix)} is not a directory`);
+        throw invalidArgument(
+          `invalid layer tar: ${JSON.stringify(entryName)}: ${JSON.stringify(prefix)} is not a directory`,
+        );
       }
       break;
     }

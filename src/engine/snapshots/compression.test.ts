@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
-import zlib from 'node:zlib';
+import { describe, it } from 'node:test';
+import zlib, { gzipSync } from 'node:zlib';
 import { compressionOf, decompressedStream } from './compression';
 
 async function collect(r: Readable): Promise<Buffer> {
@@ -17,7 +16,8 @@ const source = (b: Buffer, size = 5) =>
     { objectMode: false },
   );
 
-const isInvalid = (re: RegExp) => (err: Error & { kind?: string }) => err.kind === 'invalid-argument' && re.test(err.message);
+const isInvalid = (re: RegExp) => (err: Error & { kind?: string }) =>
+  err.kind === 'invalid-argument' && re.test(err.message);
 
 describe('compression', () => {
   it('sniffs the magic numbers', () => {
@@ -40,7 +40,10 @@ describe('compression', () => {
 
   it('fails on truncated or corrupt gzip instead of returning a short layer', async () => {
     const gz = gzipSync(Buffer.from('x'.repeat(100_000)));
-    await assert.rejects(collect(await decompressedStream(source(gz.subarray(0, gz.length - 10), 1000))), isInvalid(/gzip/));
+    await assert.rejects(
+      collect(await decompressedStream(source(gz.subarray(0, gz.length - 10), 1000))),
+      isInvalid(/gzip/),
+    );
     const bad = Buffer.from(gz);
     bad[20] = (bad[20] ?? 0) ^ 0xff;
     await assert.rejects(collect(await decompressedStream(source(bad, 1000))), isInvalid(/gzip/));
@@ -51,6 +54,9 @@ describe('compression', () => {
     if (typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress !== 'function') {
       await assert.rejects(decompressedStream(source(zstd)), isInvalid(/zstd-compressed layers are not supported/));
     }
-    await assert.rejects(decompressedStream(source(Buffer.from('BZh91AY&SY'))), isInvalid(/unsupported compression: bzip2/));
+    await assert.rejects(
+      decompressedStream(source(Buffer.from('BZh91AY&SY'))),
+      isInvalid(/unsupported compression: bzip2/),
+    );
   });
 });

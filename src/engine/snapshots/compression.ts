@@ -3,7 +3,7 @@
  * builders) or plain. The media type says which, but `docker load` archives
  * do not always, so the first bytes decide.
  */
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { EngineError, invalidArgument, isEngineError } from '../../common/errors';
 
@@ -15,7 +15,15 @@ export function compressionOf(firstBytes: Uint8Array): Compression {
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
   if (b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd) return 'zstd';
   if (b.length >= 3 && b[0] === 0x42 && b[1] === 0x5a && b[2] === 0x68) return 'bzip2';
-  if (b.length >= 6 && b[0] === 0xfd && b[1] === 0x37 && b[2] === 0x7a && b[3] === 0x58 && b[4] === 0x5a && b[5] === 0x00)
+  if (
+    b.length >= 6 &&
+    b[0] === 0xfd &&
+    b[1] === 0x37 &&
+    b[2] === 0x7a &&
+    b[3] === 0x58 &&
+    b[4] === 0x5a &&
+    b[5] === 0x00
+  )
     return 'xz';
   return 'none';
 }

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { testDir } from '../../../test/helpers/names';
 import { sha256 } from '../../common/digest';
 import { RecordingHost } from '../../host';
-import { testDir } from '../../../test/helpers/names';
 import { OverlaySnapshotter } from './overlay-snapshotter';
 import { buildTar } from './test-tars';
 
@@ -101,9 +101,15 @@ describe('OverlaySnapshotter (no root)', () => {
   });
 
   it('fails cleanly on a missing parent, a bad layer, or a duplicate key', async () => {
-    await assert.rejects(snap.applyLayer(L2, L1, layer('b', 'two')), (e: Error & { kind?: string }) => e.kind === 'not-found');
+    await assert.rejects(
+      snap.applyLayer(L2, L1, layer('b', 'two')),
+      (e: Error & { kind?: string }) => e.kind === 'not-found',
+    );
     const bad = Readable.from([buildTar([{ name: '../x', content: 'x' }])]);
-    await assert.rejects(snap.applyLayer(L1, undefined, bad), (e: Error & { kind?: string }) => e.kind === 'invalid-argument');
+    await assert.rejects(
+      snap.applyLayer(L1, undefined, bad),
+      (e: Error & { kind?: string }) => e.kind === 'invalid-argument',
+    );
     assert.deepEqual(readdirSync(path.join(root, 'tmp')), []);
     assert.deepEqual(readdirSync(path.join(root, 'snapshots')), []);
     await snap.prepare('c', undefined);
@@ -120,7 +126,10 @@ describe('OverlaySnapshotter (no root)', () => {
     await again.recover();
     assert.deepEqual(readdirSync(path.join(root, 'tmp')), []);
     assert.deepEqual(readdirSync(path.join(root, 'snapshots')), ['1']);
-    assert.deepEqual((await again.list()).map((i) => i.name), [L1]);
+    assert.deepEqual(
+      (await again.list()).map((i) => i.name),
+      [L1],
+    );
     // New ids continue after the highest kept one.
     await again.applyLayer(L2, L1, layer('b', 'two'));
     assert.equal(await again.diffDir(L2), path.join(root, 'snapshots', '2', 'fs'));

@@ -83,7 +83,10 @@ class KeyedLock {
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
-    const tail = previous.then(() => new Promise<void>((r) => (release = r)));
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => done);
     this.tails.set(key, tail);
     await previous;
     try {
@@ -362,9 +365,12 @@ export class OverlaySnapshotter implements Snapshotter {
       const entry = this.get(name);
       const child = [...this.byName.values()].find((e) => e.meta.parent === name);
       if (child || this.busyParents.has(name)) {
-        throw conflict(`snapshot ${name} is in use: ${child ? `snapshot ${child.meta.name}` : 'a layer being applied'} depends on it`, {
-          code: 'snapshot-has-children',
-        });
+        throw conflict(
+          `snapshot ${name} is in use: ${child ? `snapshot ${child.meta.name}` : 'a layer being applied'} depends on it`,
+          {
+            code: 'snapshot-has-children',
+          },
+        );
       }
       // One rename makes it disappear; the deletion may then be interrupted safely.
       const doomed = path.join(this.tmpDir, `rm-${entry.id}-${randomHex(4)}`);
@@ -395,5 +401,10 @@ export class OverlaySnapshotter implements Snapshotter {
 }
 
 function info(meta: Meta): SnapshotInfo {
-  return { name: meta.name, kind: meta.kind, parent: (meta.parent ?? undefined) as ChainId | undefined, createdAt: meta.createdAt };
+  return {
+    name: meta.name,
+    kind: meta.kind,
+    parent: (meta.parent ?? undefined) as ChainId | undefined,
+    createdAt: meta.createdAt,
+  };
 }

@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { requireCommand } from '../../../test/helpers/requires';
 import { testDir } from '../../../test/helpers/names';
+import { requireCommand } from '../../../test/helpers/requires';
 import { parseNumber, readTar, type TarHeader } from './tar-reader';
 import { buildTar, packWithTarStream, ustarHeader } from './test-tars';
 
@@ -22,7 +22,8 @@ async function read(tar: Buffer, chunk = 777): Promise<Array<{ header: TarHeader
   return out;
 }
 
-const isInvalid = (re: RegExp) => (err: Error & { kind?: string }) => err.kind === 'invalid-argument' && re.test(err.message);
+const isInvalid = (re: RegExp) => (err: Error & { kind?: string }) =>
+  err.kind === 'invalid-argument' && re.test(err.message);
 
 describe('readTar', () => {
   it('reads entries, data, long names and binary pax xattrs', async () => {
@@ -31,7 +32,14 @@ describe('readTar', () => {
     const entries = await read(
       buildTar([
         { name: 'dir/', type: 'directory', mode: 0o1777 },
-        { name: 'dir/file', content: 'hello', mode: 0o4755, uid: 1000, gid: 1001, xattrs: { 'security.capability': cap } },
+        {
+          name: 'dir/file',
+          content: 'hello',
+          mode: 0o4755,
+          uid: 1000,
+          gid: 1001,
+          xattrs: { 'security.capability': cap },
+        },
         { name: long, content: 'x'.repeat(1000) },
         { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 1 },
         { name: 'ln', type: 'symlink', linkname: '../target' },
@@ -78,7 +86,9 @@ describe('readTar', () => {
       const long = path.join(dir, 'src', 'n'.repeat(150));
       mkdirSync(long, { recursive: true });
       writeFileSync(path.join(long, 'file'), 'gnu');
-      const r = spawnSync('tar', ['--format=gnu', '-C', path.join(dir, 'src'), '-cf', '-', '.'], { maxBuffer: 1 << 24 });
+      const r = spawnSync('tar', ['--format=gnu', '-C', path.join(dir, 'src'), '-cf', '-', '.'], {
+        maxBuffer: 1 << 24,
+      });
       assert.equal(r.status, 0);
       const entries = await read(r.stdout);
       const f = entries.find((e) => e.header.name.endsWith('/file'));

@@ -11,14 +11,7 @@
  */
 import { invalidArgument } from '../../common/errors';
 
-export type TarEntryType =
-  | 'file'
-  | 'link'
-  | 'symlink'
-  | 'character-device'
-  | 'block-device'
-  | 'directory'
-  | 'fifo';
+export type TarEntryType = 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo';
 
 export interface TarHeader {
   /** Path as written in the archive (pax `path`, GNU long name or ustar prefix/name). */
@@ -74,7 +67,12 @@ class ChunkReader {
         break;
       }
       const v = r.value;
-      const b = typeof v === 'string' ? Buffer.from(v) : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      const b =
+        typeof v === 'string'
+          ? Buffer.from(v)
+          : Buffer.isBuffer(v)
+            ? v
+            : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
       if (b.length > 0) {
         this.chunks.push(b);
         this.available += b.length;
@@ -185,7 +183,8 @@ export function parsePax(data: Buffer): Map<string, Buffer> {
     const sp = data.indexOf(0x20, off);
     if (sp < 0) throw malformed('bad pax record');
     const len = Number(data.toString('latin1', off, sp));
-    if (!Number.isInteger(len) || len <= sp - off + 1 || off + len > data.length) throw malformed('bad pax record length');
+    if (!Number.isInteger(len) || len <= sp - off + 1 || off + len > data.length)
+      throw malformed('bad pax record length');
     const record = data.subarray(sp + 1, off + len);
     if (record[record.length - 1] !== 0x0a) throw malformed('pax record not terminated by newline');
     const eq = record.indexOf(0x3d);
