@@ -50,7 +50,15 @@ describe('archives between berth and dockerd', { skip: requireAll(requireRoot(),
     ]);
     const rootfs = path.join(work, 'rootfs.tar');
     writeFileSync(rootfs, tar);
-    const imp = await docker(ref.host, ['import', '-c', 'ENTRYPOINT ["/bin/true"]', '-c', 'USER 1000:1000', rootfs, 'from/dockerd:1']);
+    const imp = await docker(ref.host, [
+      'import',
+      '-c',
+      'ENTRYPOINT ["/bin/true"]',
+      '-c',
+      'USER 1000:1000',
+      rootfs,
+      'from/dockerd:1',
+    ]);
     assert.equal(imp.code, 0, imp.stderr);
     const out = path.join(work, 'from-dockerd.tar');
     assert.equal((await docker(ref.host, ['save', '-o', out, 'from/dockerd:1'])).code, 0);

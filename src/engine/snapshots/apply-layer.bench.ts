@@ -45,11 +45,14 @@ async function main(): Promise<void> {
       const chunks = Array.from({ length: Math.ceil(source.length / 65536) }, (_, i) =>
         source.subarray(i * 65536, (i + 1) * 65536),
       );
+      const cpu0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       const stream = await decompressedStream(Readable.from(chunks, { objectMode: false }));
       await applyLayer(dir, stream, host);
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      console.log(`${run}: ${s.toFixed(2)} s, ${(mb / s).toFixed(0)} MB/s`);
+      const cpu = process.cpuUsage(cpu0);
+      const cpuS = (cpu.user + cpu.system) / 1e6;
+      console.log(`${run}: ${s.toFixed(2)} s, ${(mb / s).toFixed(0)} MB/s (cpu ${cpuS.toFixed(2)} s)`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

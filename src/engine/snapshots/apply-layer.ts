@@ -29,6 +29,8 @@ import {
   close as fsClose,
   open as fsOpen,
   futimes,
+  readFileSync,
+  statSync,
   unlink,
   writev,
 } from 'node:fs';
@@ -117,7 +119,8 @@ interface OpenFile {
 
 /**
  * Extracts the tar `layer` into `dir` (which exists) and returns the layer's
- * size: the sum of its regular files' sizes, as Docker reports it. On error
+ * size as Docker reports it: the sum of its regular files' sizes plus its
+ * symlinks' target lengths (what a walk of the layer with lstat adds up). On error
  * the directory is left partly written; the caller removes it.
  */
 export async function applyLayer(
@@ -177,6 +180,11 @@ class Extraction {
   /** Paths that hold a whiteout made by this layer. */
   private readonly whiteouts = new Set<string>();
   private readonly sameOwner: boolean;
+  /** The process umask, to know when a file's creation mode is already right (undefined: unknown). */
+  private readonly umask: number | undefined;
+  private readonly rootSetgid: boolean;
+  private readonly euid = process.geteuid?.() ?? -1;
+  private readonly egid = process.getegid?.() ?? -1;
   private readonly skippedXattrs = new Set<string>();
   /** Background writes of small files, by path. */
   private readonly pending = new Map<string, Promise<void>>();
@@ -189,6 +197,8 @@ class Extraction {
     private readonly options: ApplyLayerOptions,
   ) {
     this.sameOwner = options.sameOwner ?? process.getuid?.() === 0;
+    this.umask = currentUmask();
+    this.rootSetgid = (statSync(root).mode & 0o2000) !== 0;
   }
 
   private full(rel: string): string {
@@ -222,6 +232,8 @@ class Extraction {
         return this.file(h, rel);
       case 'symlink':
         await this.replacing(rel, () => fs.symlink(h.linkname, this.full(rel)));
+        // Docker sizes a layer by walking it: a symlink counts as its lstat size, the target's length.
+        this.size += Buffer.byteLength(h.linkname);
         await this.attributes(h, rel, { chmod: false });
         return undefined;
       case 'link':
@@ -278,7 +290,7 @@ class Extraction {
     this.whiteouts.delete(rel);
     if (this.dirs.has(rel)) await this.removeExisting(rel); // a file over a directory
     const f: OpenFile = { header: h, rel, chunks: [], fd: undefined };
-    if (h.size > SMALL_FILE) f.fd = await this.create(rel);
+    if (h.size > SMALL_FILE) f.fd = await this.create(rel, h.mode);
     return f;
   }
 
@@ -287,14 +299,15 @@ class Extraction {
    * Whatever non-directory is there is replaced (directories were removed by
    * the caller; every directory of this extraction is in `dirs`).
    */
-  private async create(rel: string): Promise<number> {
+  private async create(rel: string, mode: number): Promise<number> {
     const p = this.full(rel);
+    // Created with its final permission bits, so that usually no fchmod is needed.
     try {
-      return await openP(p, CREATE_FILE, 0o600);
+      return await openP(p, CREATE_FILE, mode & 0o777);
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw err;
       await unlinkP(p);
-      return await openP(p, CREATE_FILE, 0o600);
+      return await openP(p, CREATE_FILE, mode & 0o777);
     }
   }
 
@@ -313,7 +326,7 @@ class Extraction {
     const bytes = f.header.size;
     this.pendingBytes += bytes;
     const task = (async () => {
-      const fd = await this.create(f.rel);
+      const fd = await this.create(f.rel, f.header.mode);
       if (bytes > 0) {
         try {
           await writeAll(fd, f.chunks);
@@ -334,11 +347,21 @@ class Extraction {
     this.pending.set(f.rel, task);
   }
 
-  /** Owner, mode, xattrs, times, in that order (chown clears setuid and file capabilities); closes `fd`. */
+  /**
+   * Owner, mode, xattrs, times, in that order (chown clears setuid and file
+   * capabilities); closes `fd`. Calls that would change nothing are skipped:
+   * a new file already belongs to us (every directory keeps mode 0755 until
+   * finish(), so none is setgid yet) and already has its mode unless the
+   * umask took bits away or special bits are wanted.
+   */
   private async completeFile(fd: number, h: TarHeader, rel: string): Promise<void> {
     try {
-      if (this.sameOwner) await fchownP(fd, h.uid, h.gid);
-      await fchmodP(fd, h.mode);
+      if (this.sameOwner && (h.uid !== this.euid || h.gid !== this.egid || this.rootSetgid)) {
+        await fchownP(fd, h.uid, h.gid);
+      }
+      if ((h.mode & 0o7000) !== 0 || this.umask === undefined || (h.mode & this.umask) !== 0) {
+        await fchmodP(fd, h.mode);
+      }
       this.xattrs(h, rel);
       await futimesP(fd, h.atime ?? h.mtime, h.mtime);
     } finally {
@@ -500,5 +523,15 @@ class Extraction {
       await fs.chmod(p, meta.mode);
       await fs.utimes(p, meta.atime, meta.mtime);
     }
+  }
+}
+
+/** The process umask from /proc/self/status (process.umask() without arguments is deprecated). */
+function currentUmask(): number | undefined {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m?.[1] === undefined ? undefined : Number.parseInt(m[1], 8);
+  } catch {
+    return undefined;
   }
 }
