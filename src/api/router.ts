@@ -4,19 +4,20 @@
  * for a greedy match (image names contain slashes).
  */
 import type { RequestContext } from './context';
+import type { HijackHandler } from './streams/hijack';
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
 
-interface Route {
+interface Route<H> {
   method: string;
   pattern: string;
   regex: RegExp;
   names: string[];
-  handler: Handler;
+  handler: H;
 }
 
-export interface RouteMatch {
-  handler: Handler;
+export interface RouteMatch<H = Handler> {
+  handler: H;
   params: Record<string, string>;
   /** The `X.Y` of a `/vX.Y` prefix, if the path had one. */
   version: string | undefined;
@@ -54,11 +55,23 @@ function escapeRegExp(text: string): string {
 }
 
 export class Router {
-  private readonly routes: Route[] = [];
+  private readonly routes: Array<Route<Handler>> = [];
+  private readonly upgradeRoutes: Array<Route<HijackHandler>> = [];
 
   add(method: string, pattern: string, handler: Handler): this {
     const { regex, names } = compile(pattern);
     this.routes.push({ method: method.toUpperCase(), pattern, regex, names, handler });
+    return this;
+  }
+
+  /**
+   * A route for requests that carry an `Upgrade` header (attach, exec start):
+   * served on the raw connection. The same path usually also has an ordinary
+   * route for clients that do not ask to upgrade.
+   */
+  upgrade(method: string, pattern: string, handler: HijackHandler): this {
+    const { regex, names } = compile(pattern);
+    this.upgradeRoutes.push({ method: method.toUpperCase(), pattern, regex, names, handler });
     return this;
   }
 
@@ -77,28 +90,37 @@ export class Router {
 
   /** Finds the route for `method` and the (already URL-decoded) `path`; first registered wins. */
   match(method: string, path: string): RouteMatch | undefined {
-    const m = method.toUpperCase();
-    const direct = this.find(m, path);
-    if (direct) return { ...direct, version: undefined };
-    const v = VERSION_PREFIX.exec(path);
-    if (v) {
-      const inner = this.find(m, v[2] ?? '/');
-      if (inner) return { ...inner, version: v[1] };
-    }
-    return undefined;
+    return matchIn(this.routes, method, path);
   }
 
-  private find(method: string, path: string): Omit<RouteMatch, 'version'> | undefined {
-    for (const route of this.routes) {
-      if (route.method !== method) continue;
-      const found = route.regex.exec(path);
-      if (!found) continue;
-      const params: Record<string, string> = {};
-      route.names.forEach((n, idx) => {
-        params[n] = found[idx + 1] ?? '';
-      });
-      return { handler: route.handler, params, pattern: route.pattern };
-    }
-    return undefined;
+  /** Finds the upgrade route for `method` and `path`. */
+  matchUpgrade(method: string, path: string): RouteMatch<HijackHandler> | undefined {
+    return matchIn(this.upgradeRoutes, method, path);
   }
+}
+
+function matchIn<H>(routes: Array<Route<H>>, method: string, path: string): RouteMatch<H> | undefined {
+  const m = method.toUpperCase();
+  const direct = find(routes, m, path);
+  if (direct) return { ...direct, version: undefined };
+  const v = VERSION_PREFIX.exec(path);
+  if (v) {
+    const inner = find(routes, m, v[2] ?? '/');
+    if (inner) return { ...inner, version: v[1] };
+  }
+  return undefined;
+}
+
+function find<H>(routes: Array<Route<H>>, method: string, path: string): Omit<RouteMatch<H>, 'version'> | undefined {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const found = route.regex.exec(path);
+    if (!found) continue;
+    const params: Record<string, string> = {};
+    route.names.forEach((n, idx) => {
+      params[n] = found[idx + 1] ?? '';
+    });
+    return { handler: route.handler, params, pattern: route.pattern };
+  }
+  return undefined;
 }

@@ -1,3 +1,24 @@
+export type {
+  ContainerCreateRequest,
+  ContainerCreateResponse,
+  ContainerInspectWire,
+  ContainerStateWire,
+  ContainersPruneReport,
+  ContainerSummaryWire,
+  ContainerWaitResponse,
+  DeviceMappingWire,
+  EndpointSettingsWire,
+  HealthConfigWire,
+  HostConfigWire,
+  LogConfigWire,
+  MountPointWire,
+  NetworkingConfigWire,
+  NetworkSettingsWire,
+  PortBindingWire,
+  PortWire,
+  RestartPolicyWire,
+  UlimitWire,
+} from './containers';
 export type { ErrorResponse } from './errors';
 export { FilterSyntaxError, type Filters, parseFilters, serializeFilters, serializeFiltersAsLists } from './filters';
 export type {

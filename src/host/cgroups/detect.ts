@@ -9,8 +9,8 @@
  *   `<root>/unified`); it is treated as v1, the cgroup2 tree only reported.
  */
 import path from 'node:path';
-import { unavailable } from './fs';
 import { parseMountInfo } from '../mountinfo';
+import { unavailable } from './fs';
 
 export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
 

@@ -133,7 +133,11 @@ export async function removeCgroupDir(dir: string, attempts = 20): Promise<void>
  * Creates `leaf` and any missing directory between `base` (which must exist: a hierarchy's
  * mount point) and it, calling `created` for each new one, top down. Returns the new directories.
  */
-export async function mkdirBelow(base: string, leaf: string, created: (dir: string) => Promise<void>): Promise<string[]> {
+export async function mkdirBelow(
+  base: string,
+  leaf: string,
+  created: (dir: string) => Promise<void>,
+): Promise<string[]> {
   const rel = leaf.slice(base.length).split('/').filter(Boolean);
   const made: string[] = [];
   let dir = base;

@@ -115,7 +115,7 @@ export interface CgroupManager {
   /** v1 controllers with a cgroup2 mount beside them (systemd's hybrid layout); the cgroup2 tree is not used. */
   readonly hybrid?: boolean;
   /** The cgroup2 mount point in hybrid mode (reported, not used). */
-  readonly unifiedMount?: string;
+  readonly unifiedMount?: string | undefined;
   /**
    * Creates the container's cgroup: `<parent>/<name>` in every hierarchy, where parent is the
    * daemon's own cgroup in that hierarchy unless `cgroupParent` is given (absolute under the

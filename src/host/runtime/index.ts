@@ -1,0 +1,18 @@
+/**
+ * The native core as seen from TypeScript: starting it (`createTask`), its
+ * result, the shim's socket and the exit file. The only code that runs
+ * berth-core or talks to a shim.
+ */
+export { type CoreResult, CoreProtocolError, type CreateOptions, corePath, createTask, parseCoreResult, planCheck } from './core';
+export { EXIT_FILE, type ExitRecord, parseExitFile, readExitFile } from './exit-file';
+export { decodeField, decodeFieldBytes, encodeField, encodeLine, FieldError, splitLine } from './fields';
+export {
+  SHIM_SOCKET,
+  ShimClient,
+  type ShimExit,
+  ShimGoneError,
+  type ShimOutput,
+  ShimProtocolError,
+  ShimRequestError,
+  type ShimState,
+} from './shim-client';
