@@ -7,12 +7,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { errnoCode, invalidArgument } from '../common/errors';
+import { errnoCode, errorMessage, invalidArgument } from '../common/errors';
 import type { Logger } from '../common/log';
 import { API_VERSION, compareApiVersions, MIN_API_VERSION } from '../wire';
 import type { RequestContext } from './context';
-import { sendJson, writeError } from './errors';
+import { sendJson, statusForError, writeError } from './errors';
 import type { Router } from './router';
+import { HijackContext, rawErrorResponse } from './streams/hijack';
 
 export interface ApiServerOptions {
   router: Router;
@@ -25,6 +26,20 @@ export interface ApiServerOptions {
 
 /** Handles `Upgrade:` requests (attach, exec start); the default answers 404. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** The request's API version (the server's when unversioned), or moby's refusal for one out of range. */
+function checkApiVersion(version: string | undefined): string | { error: string } {
+  if (version === undefined) return API_VERSION;
+  if (compareApiVersions(version, API_VERSION) > 0) {
+    return { error: `client version ${version} is too new. Maximum supported API version is ${API_VERSION}` };
+  }
+  if (compareApiVersions(version, MIN_API_VERSION) < 0) {
+    return {
+      error: `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+    };
+  }
+  return version;
+}
 
 export type ListenAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
 
@@ -65,6 +80,8 @@ export function socketAnswers(socketPath: string, timeoutMs = 1000): Promise<boo
 export class ApiServer {
   private readonly servers: Array<{ server: Server; address: ListenAddress }> = [];
   private readonly inFlight = new Set<ServerResponse>();
+  /** Upgraded connections (attach, exec): cut at close(), they are not HTTP connections any more. */
+  private readonly hijacked = new Set<Duplex>();
   private upgradeHandler: UpgradeHandler | undefined;
   private closing = false;
 
@@ -105,22 +122,12 @@ export class ApiServer {
       sendJson(res, 404, { message: 'page not found' });
       return;
     }
-    let apiVersion = API_VERSION;
-    if (match.version !== undefined) {
-      if (compareApiVersions(match.version, API_VERSION) > 0) {
-        sendJson(res, 400, {
-          message: `client version ${match.version} is too new. Maximum supported API version is ${API_VERSION}`,
-        });
-        return;
-      }
-      if (compareApiVersions(match.version, MIN_API_VERSION) < 0) {
-        sendJson(res, 400, {
-          message: `client version ${match.version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
-        });
-        return;
-      }
-      apiVersion = match.version;
+    const version = checkApiVersion(match.version);
+    if (typeof version !== 'string') {
+      sendJson(res, 400, { message: version.error });
+      return;
     }
+    const apiVersion = version;
     const abort = new AbortController();
     const onClose = () => {
       if (!res.writableFinished) abort.abort(new Error('client disconnected'));
@@ -214,18 +221,62 @@ export class ApiServer {
     await unlink(socketPath).catch(() => {});
   }
 
+  /** Upgrade requests: the installed handler, else the router's upgrade routes; 404 otherwise. */
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.upgradeHandler) {
       this.upgradeHandler(req, socket, head);
       return;
     }
-    const body = '{"message":"page not found"}\n';
-    const headers = Object.entries(this.commonHeaders())
-      .map(([k, v]) => `${k}: ${v}\r\n`)
-      .join('');
-    socket.end(
-      `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`,
-    );
+    void this.handleUpgrade(req, socket, head);
+  }
+
+  /** Serves one upgrade request; public so tests can drive it with a socket pair. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { logger, router } = this.options;
+    const common = this.commonHeaders();
+    const method = req.method ?? 'GET';
+    socket.on('error', (err) => logger.debug('hijacked connection error', { err: err.message }));
+    let url: URL;
+    let pathname: string;
+    try {
+      url = new URL(req.url ?? '/', 'http://berth.local');
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      socket.end(rawErrorResponse(400, `invalid request URL: ${req.url ?? ''}`, common));
+      return;
+    }
+    logger.debug('upgrade request', { method, path: url.pathname });
+    const match = router.matchUpgrade(method, pathname);
+    if (!match) {
+      socket.end(rawErrorResponse(404, 'page not found', common));
+      return;
+    }
+    const version = checkApiVersion(match.version);
+    if (typeof version !== 'string') {
+      socket.end(rawErrorResponse(400, version.error, common));
+      return;
+    }
+    const ctx = new HijackContext({
+      req,
+      socket,
+      head,
+      params: match.params,
+      query: url.searchParams,
+      apiVersion: version,
+      logger,
+      commonHeaders: common,
+    });
+    this.hijacked.add(socket);
+    socket.once('close', () => this.hijacked.delete(socket));
+    try {
+      await match.handler(ctx);
+    } catch (err) {
+      const status = statusForError(err);
+      if (status >= 500) logger.error('handler failed', { method, path: url.pathname, status, err: errorMessage(err) });
+      else logger.debug('request failed', { method, path: url.pathname, status, err: errorMessage(err) });
+      if (ctx.upgraded || ctx.signal.aborted) socket.destroy();
+      else ctx.fail(status, errorMessage(err));
+    }
   }
 
   /** The addresses being served. */
@@ -254,6 +305,7 @@ export class ApiServer {
       for (const { server } of this.servers) server.closeIdleConnections();
     }
     for (const { server } of this.servers) server.closeAllConnections();
+    for (const socket of this.hijacked) socket.destroy();
     await Promise.all(closed);
     for (const { address } of this.servers) {
       if (address.kind === 'unix') await unlink(address.path).catch(() => {});

@@ -18,6 +18,20 @@ import {
   saveCommand,
   tagCommand,
 } from './commands/images';
+import {
+  containerInspectCommand,
+  containerPruneCommand,
+  createCommand,
+  killCommand,
+  logsCommand,
+  psCommand,
+  restartCommand,
+  rmCommand,
+  runCommand,
+  startCommand,
+  stopCommand,
+  waitCommand,
+} from './commands/containers';
 import { inspectCommand } from './commands/inspect';
 import { infoCommand, versionCommand } from './commands/system';
 import {
@@ -31,6 +45,18 @@ import {
 } from './flags';
 
 const COMMANDS: readonly CliCommand[] = [
+  runCommand,
+  createCommand,
+  startCommand,
+  stopCommand,
+  restartCommand,
+  killCommand,
+  rmCommand,
+  psCommand,
+  logsCommand,
+  waitCommand,
+  containerPruneCommand,
+  containerInspectCommand,
   versionCommand,
   infoCommand,
   imagesCommand,
@@ -61,6 +87,26 @@ const GROUPS: Record<string, { description: string; commands: Record<string, Cli
       remove: rmiCommand,
       save: saveCommand,
       tag: tagCommand,
+    },
+  },
+  container: {
+    description: 'Manage containers',
+    commands: {
+      create: createCommand,
+      inspect: containerInspectCommand,
+      kill: killCommand,
+      logs: logsCommand,
+      ls: psCommand,
+      list: psCommand,
+      ps: psCommand,
+      prune: containerPruneCommand,
+      restart: restartCommand,
+      rm: rmCommand,
+      remove: rmCommand,
+      run: runCommand,
+      start: startCommand,
+      stop: stopCommand,
+      wait: waitCommand,
     },
   },
   system: {

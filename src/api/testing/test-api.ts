@@ -6,6 +6,7 @@ import { silentLogger } from '../../common/log';
 import { createApiServer } from '../index';
 import type { HostFacts } from '../routes/system';
 import type { ApiServer } from '../server';
+import { FakeContainerService } from './fake-container-service';
 import { FakeImageService } from './fake-image-service';
 
 export const FAKE_FACTS: HostFacts = {
@@ -34,12 +35,16 @@ export const FAKE_FACTS: HostFacts = {
 export interface TestApi {
   server: ApiServer;
   images: FakeImageService;
+  containers: FakeContainerService;
   socket: string;
   dir: string;
   close(): Promise<void>;
 }
 
-export async function startTestApi(images = new FakeImageService()): Promise<TestApi> {
+export async function startTestApi(
+  images = new FakeImageService(),
+  containers = new FakeContainerService(images),
+): Promise<TestApi> {
   const dir = testDir('api');
   const socket = path.join(dir, 'api.sock');
   const server = createApiServer({
@@ -54,13 +59,24 @@ export async function startTestApi(images = new FakeImageService()): Promise<Tes
       debug: false,
       hostFacts: async () => FAKE_FACTS,
       images,
+      containerCounts: async () => {
+        const all = await containers.list({ all: true, limit: 0, size: false, filters: {} });
+        const count = (pred: (s: string) => boolean) => all.filter((c) => pred(c.container.state.status)).length;
+        return {
+          running: count((s) => s === 'running' || s === 'restarting'),
+          paused: count((s) => s === 'paused'),
+          stopped: count((s) => s !== 'running' && s !== 'restarting' && s !== 'paused'),
+        };
+      },
     },
     images: { images, storageDriver: 'overlay2' },
+    containers: { containers, storageDriver: 'overlay2' },
   });
   await server.listen({ kind: 'unix', path: socket });
   return {
     server,
     images,
+    containers,
     socket,
     dir,
     async close() {

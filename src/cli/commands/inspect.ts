@@ -1,7 +1,22 @@
-/** `inspect`: any object by name or ID; images for now, containers, networks and volumes as they arrive. */
-import { ClientError } from '../../client';
+/** `inspect`: any object by name or ID — a container first, then an image, as docker tries them. */
+import { ClientError, type EngineClient } from '../../client';
 import { command } from '../command';
 import { renderInspect } from './images';
+
+type Kind = 'container' | 'image';
+
+async function inspectOne(client: EngineClient, name: string, kinds: Kind[], size: boolean): Promise<unknown> {
+  for (const kind of kinds) {
+    try {
+      return kind === 'container' ? await client.inspectContainer(name, { size }) : await client.inspectImage(name);
+    } catch (err) {
+      // A 404 (or a name that is not valid for this type) means "not this type": try the next.
+      if (!(err instanceof ClientError) || err.isConnectionError) throw err;
+      if (!err.isNotFound && err.status !== 400) throw err;
+    }
+  }
+  return undefined;
+}
 
 export const inspectCommand = command(
   {
@@ -16,20 +31,19 @@ export const inspectCommand = command(
     ],
   },
   async (ctx, { flags, args }) => {
-    if (flags.type !== '' && flags.type !== 'image') {
+    let kinds: Kind[];
+    if (flags.type === '') kinds = ['container', 'image'];
+    else if (flags.type === 'container' || flags.type === 'image') kinds = [flags.type];
+    else {
       ctx.stderr.write(`"${flags.type}" is not a valid value for --type\n`);
       return 1;
     }
     const found: unknown[] = [];
     const errors: string[] = [];
     for (const name of args) {
-      try {
-        found.push(await ctx.client().inspectImage(name));
-      } catch (err) {
-        if (!(err instanceof ClientError) || err.isConnectionError) throw err;
-        if (!err.isNotFound) throw err;
-        errors.push(flags.type === 'image' ? `Error: No such image: ${name}` : `Error: No such object: ${name}`);
-      }
+      const obj = await inspectOne(ctx.client(), name, kinds, flags.size);
+      if (obj === undefined) errors.push(`Error: No such ${flags.type === '' ? 'object' : flags.type}: ${name}`);
+      else found.push(obj);
     }
     ctx.stdout.write(renderInspect(found, flags.format));
     if (errors.length > 0) {

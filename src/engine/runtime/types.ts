@@ -91,6 +91,8 @@ export interface RuntimeRequest {
   shmSize: number;
   /** The container's cgroup directories (from CgroupHandle.paths): the init joins them before exec. */
   cgroupPaths: string[];
+  /** linux.cgroupsPath for config.json (CgroupHandle.name); default '/berth/<id>'. */
+  cgroupsPath?: string;
   /** Where the shim writes the json-file log, and its rotation. */
   log: { path: string; maxSize: number; maxFile: number };
   /** Where the shim records an OOM kill from (v1 memory.oom_control / v2 memory.events). */

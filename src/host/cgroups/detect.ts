@@ -138,7 +138,11 @@ export function cgroupPathIn(entries: ProcCgroupEntry[], subsystems: string[]): 
 export function cgroupDir(h: CgroupHierarchy, cgroupPath: string): string {
   const p = path.posix.normalize(`/${cgroupPath}`);
   if (h.mountRoot !== '/' && (p === h.mountRoot || p.startsWith(`${h.mountRoot}/`))) {
-    return path.join(h.mountPoint, p.slice(h.mountRoot.length));
+    return stripSlash(path.join(h.mountPoint, p.slice(h.mountRoot.length)));
   }
-  return path.join(h.mountPoint, p);
+  return stripSlash(path.join(h.mountPoint, p));
+}
+
+function stripSlash(p: string): string {
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }

@@ -100,12 +100,12 @@ async function copyCpusetDown(mount: string, leaf: string, hook: WriteHook): Pro
   let dir = mount;
   for (const part of leaf.slice(mount.length).split('/').filter(Boolean)) {
     dir = `${dir}/${part}`;
-    const ownCpus = (await readCgroupFile(`${dir}/cpuset.cpus`)) ?? '';
-    const ownMems = (await readCgroupFile(`${dir}/cpuset.mems`)) ?? '';
+    const ownCpus = await readCgroupFile(`${dir}/cpuset.cpus`);
+    const ownMems = await readCgroupFile(`${dir}/cpuset.mems`);
     if (ownCpus === '' && cpus !== '') await writeCgroupFile(`${dir}/cpuset.cpus`, cpus, hook);
-    else cpus = ownCpus;
+    else if (ownCpus) cpus = ownCpus;
     if (ownMems === '' && mems !== '') await writeCgroupFile(`${dir}/cpuset.mems`, mems, hook);
-    else mems = ownMems;
+    else if (ownMems) mems = ownMems;
   }
 }
 

@@ -16,3 +16,12 @@ export {
   ShimRequestError,
   type ShimState,
 } from './shim-client';
+export {
+  type CgroupHierarchy,
+  type CgroupLayout,
+  type HostDevice,
+  listHostDevices,
+  parseCgroupLayout,
+  readCgroupLayout,
+  statDevice,
+} from './host-facts';
