@@ -8,13 +8,17 @@ import { invalidArgument } from '../../common/errors';
 import type { DeviceRule } from './types';
 
 /**
- * cpu.shares (2..262144) → cpu.weight (1..10000), the linear mapping
- * `1 + ((shares - 2) * 9999) / 262142` (integer division); 0 → unset. 1024 → 39.
+ * cpu.shares (2..262144) → cpu.weight (1..10000) with the quadratic mapping
+ * current runc and crun use, `10^((l² + 125·l)/612 − 7/34)` with l = log2(shares),
+ * rounded up: 2 → 1, 1024 (Docker's default) → 100 (v2's default), 262144 → 10000.
+ * 0 → unset.
  */
 export function cpuSharesToWeight(shares: number): number {
   if (shares <= 0) return 0;
-  const s = Math.min(Math.max(shares, 2), 262144);
-  return 1 + Math.floor(((s - 2) * 9999) / 262142);
+  if (shares <= 2) return 1;
+  if (shares >= 262144) return 10000;
+  const l = Math.log2(shares);
+  return Math.ceil(10 ** ((l * l + 125 * l) / 612 - 7 / 34));
 }
 
 /** blkio.weight (10..1000) → io.weight (1..10000): `1 + ((weight - 10) * 9999) / 990`; 0 → unset. */

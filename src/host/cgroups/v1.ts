@@ -74,9 +74,16 @@ export class CgroupV1Manager implements CgroupManager {
 
   async create(name: string, options: { cgroupParent?: string }): Promise<CgroupHandle> {
     const { name: full, dirs } = this.#placement(name, options.cgroupParent);
-    for (const [h, dir] of dirs) {
-      await mkdirBelow(h.mountPoint, dir, async (made) => this.#options.onMkdir?.(made, h.mountPoint));
-      if (h.subsystems.includes('cpuset')) await copyCpusetDown(h.mountPoint, dir, this.#options.onWrite);
+    const made: string[] = [];
+    try {
+      for (const [h, dir] of dirs) {
+        made.push(...(await mkdirBelow(h.mountPoint, dir, async (d) => this.#options.onMkdir?.(d, h.mountPoint))));
+        if (h.subsystems.includes('cpuset')) await copyCpusetDown(h.mountPoint, dir, this.#options.onWrite);
+      }
+    } catch (err) {
+      // Leave nothing half made behind.
+      for (const d of made.reverse()) await removeCgroupDir(d, 1).catch(() => {});
+      throw toEngineError(err);
     }
     return new CgroupV1Handle(full, dirs, this.#options);
   }

@@ -155,7 +155,7 @@ describe('cgroup v2 (fake tree)', () => {
     assert.equal(read(`${dir}/memory.max`), String(64 * 1024 * 1024));
     assert.equal(read(`${dir}/memory.swap.max`), String(32 * 1024 * 1024));
     assert.equal(read(`${dir}/memory.low`), String(32 * 1024 * 1024));
-    assert.equal(read(`${dir}/cpu.weight`), '20'); // 1 + (510 * 9999) / 262142
+    assert.equal(read(`${dir}/cpu.weight`), '59'); // runc's quadratic mapping of 512 shares
     assert.equal(read(`${dir}/cpu.max`), '50000 100000');
     assert.equal(read(`${dir}/cpuset.cpus`), '0-1');
     assert.equal(read(`${dir}/cpuset.mems`), '0');
@@ -293,7 +293,8 @@ describe('v2 conversions', () => {
   it('converts shares, blkio weight and swap as runc does', () => {
     assert.equal(cpuSharesToWeight(0), 0);
     assert.equal(cpuSharesToWeight(2), 1);
-    assert.equal(cpuSharesToWeight(1024), 39);
+    assert.equal(cpuSharesToWeight(1024), 100);
+    assert.equal(cpuSharesToWeight(512), 59);
     assert.equal(cpuSharesToWeight(262144), 10000);
     assert.equal(cpuSharesToWeight(1), 1);
     assert.equal(blkioWeightToIoWeight(10), 1);

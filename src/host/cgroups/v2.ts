@@ -83,11 +83,17 @@ export class CgroupV2Manager implements CgroupManager {
     // Enable controllers from the root down to the leaf's parent, creating missing levels on the way.
     const parts = dir.slice(mount.length).split('/').filter(Boolean);
     let level = mount;
-    for (const part of parts) {
-      await this.#enableControllers(level, warnings);
-      const next = `${level}/${part}`;
-      await mkdirBelow(level, next, async (made) => this.#options.onMkdir?.(made, mount));
-      level = next;
+    const made: string[] = [];
+    try {
+      for (const part of parts) {
+        await this.#enableControllers(level, warnings);
+        const next = `${level}/${part}`;
+        made.push(...(await mkdirBelow(level, next, async (d) => this.#options.onMkdir?.(d, mount))));
+        level = next;
+      }
+    } catch (err) {
+      for (const d of made.reverse()) await removeCgroupDir(d, 1).catch(() => {});
+      throw toEngineError(err);
     }
     return new CgroupV2Handle(full, dir, this.#options, warnings);
   }
