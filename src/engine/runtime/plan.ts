@@ -86,39 +86,76 @@ function splitOptions(options: readonly string[]): { flags: string[]; data: stri
   for (const o of options) {
     const opt = o === 'rro' ? 'ro' : o;
     if (FLAG_OPTIONS.has(opt)) flags.push(opt);
-    else if (!['exec', 'suid', 'dev', 'atime', 'diratime', 'async', 'norelatime', 'nostrictatime'].includes(opt)) data.push(opt);
+    else if (!['exec', 'suid', 'dev', 'atime', 'diratime', 'async', 'norelatime', 'nostrictatime'].includes(opt))
+      data.push(opt);
   }
   return { flags, data };
 }
 
-function cgroupMounts(m: OciMount, extras: PlanExtras): { mounts: PlanMount[]; symlinks: Array<[string, string]>; readonly: string[] } {
+function cgroupMounts(
+  m: OciMount,
+  extras: PlanExtras,
+  privateNs: boolean,
+): { mounts: PlanMount[]; symlinks: Array<[string, string]>; readonly: string[] } {
   const { flags } = splitOptions(m.options);
   const ro = flags.includes('ro');
   const base = flags.filter((f) => f !== 'relatime');
   const layout = extras.cgroupLayout;
   const dest = m.destination;
   if (layout === undefined) {
-    return { mounts: [{ type: 'tmpfs', source: 'tmpfs', target: dest, options: [...base.filter((f) => f !== 'rw'), 'ro'], data: ['mode=755'] }], symlinks: [], readonly: [] };
+    return {
+      mounts: [
+        {
+          type: 'tmpfs',
+          source: 'tmpfs',
+          target: dest,
+          options: [...base.filter((f) => f !== 'rw'), 'ro'],
+          data: ['mode=755'],
+        },
+      ],
+      symlinks: [],
+      readonly: [],
+    };
   }
-  const privateNs = m.type === 'cgroup';
   const dirFor = (mountPoint: string): string | undefined =>
     extras.cgroupPaths.find((p) => p === mountPoint || p.startsWith(`${mountPoint}/`));
   if (layout.version === 2) {
     const h = layout.hierarchies[0];
-    if (privateNs || h === undefined) return { mounts: [{ type: 'cgroup2', source: 'cgroup2', target: dest, options: base, data: [] }], symlinks: [], readonly: [] };
+    if (privateNs || h === undefined)
+      return {
+        mounts: [{ type: 'cgroup2', source: 'cgroup2', target: dest, options: base, data: [] }],
+        symlinks: [],
+        readonly: [],
+      };
     const dir = dirFor(h.mountPoint);
     if (dir === undefined) return { mounts: [], symlinks: [], readonly: [] };
-    return { mounts: [{ type: 'bind', source: dir, target: dest, options: ['bind', ...base], data: [] }], symlinks: [], readonly: [] };
+    return {
+      mounts: [{ type: 'bind', source: dir, target: dest, options: ['bind', ...base], data: [] }],
+      symlinks: [],
+      readonly: [],
+    };
   }
   const mounts: PlanMount[] = [
-    { type: 'tmpfs', source: 'tmpfs', target: dest, options: base.filter((f) => f !== 'ro' && f !== 'rw'), data: ['mode=755'] },
+    {
+      type: 'tmpfs',
+      source: 'tmpfs',
+      target: dest,
+      options: base.filter((f) => f !== 'ro' && f !== 'rw'),
+      data: ['mode=755'],
+    },
   ];
   const symlinks: Array<[string, string]> = [];
   for (const h of layout.hierarchies) {
     const name = h.mountPoint.slice(h.mountPoint.lastIndexOf('/') + 1);
     const target = `${dest}/${name}`;
     if (privateNs) {
-      mounts.push({ type: h.fsType, source: h.fsType, target, options: base, data: h.controllers === '' ? [] : [h.controllers] });
+      mounts.push({
+        type: h.fsType,
+        source: h.fsType,
+        target,
+        options: base,
+        data: h.controllers === '' ? [] : [h.controllers],
+      });
     } else {
       const dir = dirFor(h.mountPoint);
       if (dir === undefined) continue;
@@ -158,7 +195,11 @@ export function writePlan(spec: OciSpec, extras: PlanExtras): string {
   const readonly: string[] = [];
   for (const m of spec.mounts) {
     if ((m.type === 'cgroup' || m.type === 'cgroup2') && m.destination === '/sys/fs/cgroup') {
-      const c = cgroupMounts(m, extras);
+      const c = cgroupMounts(
+        m,
+        extras,
+        ns.some((n) => n.type === 'cgroup' && n.path === undefined),
+      );
       mounts.push(...c.mounts);
       symlinks.push(...c.symlinks);
       readonly.push(...c.readonly);
@@ -171,7 +212,9 @@ export function writePlan(spec: OciSpec, extras: PlanExtras): string {
     mounts.push({ type: isBind ? 'bind' : m.type, source: m.source, target: m.destination, options: opts, data });
   }
   for (const m of mounts) line('mount', m.type, m.source, m.target, m.options.join(','), m.data.join(','));
-  const devBound = spec.mounts.some((m) => m.destination === '/dev' && (m.type === 'bind' || m.options.includes('rbind')));
+  const devBound = spec.mounts.some(
+    (m) => m.destination === '/dev' && (m.type === 'bind' || m.options.includes('rbind')),
+  );
   if (!devBound) {
     for (const d of spec.linux.devices) {
       if (d.type !== 'c' && d.type !== 'b') continue;

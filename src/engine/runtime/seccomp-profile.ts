@@ -80,25 +80,39 @@ export const DEFAULT_PROFILE: SeccompProfile = {
     allow('personality', { args: [{ index: 0, value: 131080, op: 'SCMP_CMP_EQ' }] }),
     allow('personality', { args: [{ index: 0, value: 4294967295, op: 'SCMP_CMP_EQ' }] }),
     allow('sync_file_range2 swapcontext', { includes: { arches: ['ppc64le'] } }),
-    allow('arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls', { includes: { arches: ['arm', 'arm64'] } }),
+    allow('arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls', {
+      includes: { arches: ['arm', 'arm64'] },
+    }),
     allow('arch_prctl', { includes: { arches: ['amd64', 'x32'] } }),
     allow('modify_ldt', { includes: { arches: ['amd64', 'x32', 'x86'] } }),
     allow('s390_pci_mmio_read s390_pci_mmio_write s390_runtime_instr', { includes: { arches: ['s390', 's390x'] } }),
     allow('riscv_flush_icache', { includes: { arches: ['riscv64'] } }),
     allow('open_by_handle_at', { includes: { caps: ['CAP_DAC_READ_SEARCH'] } }),
-    allow(`
+    allow(
+      `
       bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie lsm_get_self_attr
       lsm_list_modules lsm_set_self_attr mount mount_setattr move_mount open_tree perf_event_open quotactl
       quotactl_fd setdomainname sethostname setns syslog umount umount2 unshare
-    `, { includes: { caps: ['CAP_SYS_ADMIN'] } }),
-    allow('clone', { args: [{ index: 0, value: 2114060288, op: 'SCMP_CMP_MASKED_EQ' }], excludes: { caps: ['CAP_SYS_ADMIN'], arches: ['s390', 's390x'] } }),
-    allow('clone', { args: [{ index: 1, value: 2114060288, op: 'SCMP_CMP_MASKED_EQ' }], includes: { arches: ['s390', 's390x'] }, excludes: { caps: ['CAP_SYS_ADMIN'] } }),
+    `,
+      { includes: { caps: ['CAP_SYS_ADMIN'] } },
+    ),
+    allow('clone', {
+      args: [{ index: 0, value: 2114060288, op: 'SCMP_CMP_MASKED_EQ' }],
+      excludes: { caps: ['CAP_SYS_ADMIN'], arches: ['s390', 's390x'] },
+    }),
+    allow('clone', {
+      args: [{ index: 1, value: 2114060288, op: 'SCMP_CMP_MASKED_EQ' }],
+      includes: { arches: ['s390', 's390x'] },
+      excludes: { caps: ['CAP_SYS_ADMIN'] },
+    }),
     { names: words('clone3'), action: 'SCMP_ACT_ERRNO', errnoRet: 38, excludes: { caps: ['CAP_SYS_ADMIN'] } },
     allow('reboot', { includes: { caps: ['CAP_SYS_BOOT'] } }),
     allow('chroot', { includes: { caps: ['CAP_SYS_CHROOT'] } }),
     allow('delete_module init_module finit_module', { includes: { caps: ['CAP_SYS_MODULE'] } }),
     allow('acct', { includes: { caps: ['CAP_SYS_PACCT'] } }),
-    allow('kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev ptrace', { includes: { caps: ['CAP_SYS_PTRACE'] } }),
+    allow('kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev ptrace', {
+      includes: { caps: ['CAP_SYS_PTRACE'] },
+    }),
     allow('iopl ioperm', { includes: { caps: ['CAP_SYS_RAWIO'] } }),
     allow('settimeofday stime clock_settime clock_settime64', { includes: { caps: ['CAP_SYS_TIME'] } }),
     allow('vhangup', { includes: { caps: ['CAP_SYS_TTY_CONFIG'] } }),

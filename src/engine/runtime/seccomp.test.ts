@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CAPABILITIES } from './capabilities';
-import { AUDIT_ARCH, BPF, type BpfInsn, compileSeccomp, decodeBpf, parseSeccompProfile, SECCOMP_RET, X32_SYSCALL_BIT } from './seccomp';
+import {
+  AUDIT_ARCH,
+  BPF,
+  type BpfInsn,
+  compileSeccomp,
+  decodeBpf,
+  parseSeccompProfile,
+  SECCOMP_RET,
+  X32_SYSCALL_BIT,
+} from './seccomp';
 import { DEFAULT_PROFILE } from './seccomp-profile';
 import { syscallTable } from './syscalls';
 
@@ -10,7 +19,7 @@ function run(program: BpfInsn[], data: { nr: number; arch: number; args?: Array<
   const mem = Buffer.alloc(64);
   mem.writeUInt32LE(data.nr >>> 0, 0);
   mem.writeUInt32LE(data.arch >>> 0, 4);
-  (data.args ?? []).forEach((a, i) => mem.writeBigUInt64LE(BigInt.asUintN(64, BigInt(a)), 16 + 8 * i));
+  for (const [i, a] of (data.args ?? []).entries()) mem.writeBigUInt64LE(BigInt.asUintN(64, BigInt(a)), 16 + 8 * i);
   let acc = 0;
   for (let pc = 0, steps = 0; pc < program.length; pc++, steps++) {
     assert.ok(steps < 10000, 'runaway program');
@@ -58,19 +67,47 @@ function compileDefault(caps: readonly string[] = DEFAULT_CAPABILITIES) {
 
 describe('seccomp compiler (default profile, x86_64)', () => {
   const { insns, flags, length } = compileDefault();
-  const call = (name: string, args: Array<number | bigint> = []) => run(insns, { nr: nr(name), arch: AUDIT_ARCH.X86_64, args });
+  const call = (name: string, args: Array<number | bigint> = []) =>
+    run(insns, { nr: nr(name), arch: AUDIT_ARCH.X86_64, args });
 
   it('fits the kernel limit and uses SPEC_ALLOW', () => {
     assert.ok(length > 100 && length <= 4096, `length ${length}`);
     assert.equal(flags, 4);
   });
   it('allows ordinary calls', () => {
-    for (const n of ['read', 'write', 'exit', 'exit_group', 'execve', 'openat', 'mmap', 'futex', 'capset', 'setresuid', 'arch_prctl', 'ptrace']) {
+    for (const n of [
+      'read',
+      'write',
+      'exit',
+      'exit_group',
+      'execve',
+      'openat',
+      'mmap',
+      'futex',
+      'capset',
+      'setresuid',
+      'arch_prctl',
+      'ptrace',
+    ]) {
       assert.equal(call(n), ALLOW, n);
     }
   });
   it('denies the dangerous ones with EPERM', () => {
-    for (const n of ['mount', 'umount2', 'keyctl', 'add_key', 'request_key', 'kexec_load', 'unshare', 'setns', 'reboot', 'init_module', 'bpf', 'swapon', 'open_by_handle_at']) {
+    for (const n of [
+      'mount',
+      'umount2',
+      'keyctl',
+      'add_key',
+      'request_key',
+      'kexec_load',
+      'unshare',
+      'setns',
+      'reboot',
+      'init_module',
+      'bpf',
+      'swapon',
+      'open_by_handle_at',
+    ]) {
       assert.equal(call(n), EPERM, n);
     }
   });
@@ -181,14 +218,29 @@ describe('parseSeccompProfile', () => {
   });
   it('rejects bad profiles with Docker-like messages', () => {
     const bad = (json: string, re: RegExp) =>
-      assert.throws(() => parseSeccompProfile(json), (e: Error & { kind?: string }) => e.kind === 'invalid-argument' && re.test(e.message));
+      assert.throws(
+        () => parseSeccompProfile(json),
+        (e: Error & { kind?: string }) => e.kind === 'invalid-argument' && re.test(e.message),
+      );
     bad('{', /^Decoding seccomp profile failed: /);
     bad('{"syscalls":[]}', /defaultAction: unsupported action/);
     bad('{"defaultAction":"SCMP_ACT_NOPE"}', /unsupported action "SCMP_ACT_NOPE"/);
-    bad('{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}', /use either 'architectures' or 'archMap'/);
-    bad('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"a","names":["b"],"action":"SCMP_ACT_ALLOW"}]}', /use either 'name' or 'names'/);
-    bad('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}', /index must be 0..5/);
-    bad('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_XX"}]}]}', /unsupported operator/);
+    bad(
+      '{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}',
+      /use either 'architectures' or 'archMap'/,
+    );
+    bad(
+      '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"a","names":["b"],"action":"SCMP_ACT_ALLOW"}]}',
+      /use either 'name' or 'names'/,
+    );
+    bad(
+      '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW","args":[{"index":6,"value":1,"op":"SCMP_CMP_EQ"}]}]}',
+      /index must be 0..5/,
+    );
+    bad(
+      '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_XX"}]}]}',
+      /unsupported operator/,
+    );
   });
   it('refuses a profile that does not cover the host', () => {
     const p = parseSeccompProfile('{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_AARCH64"]}');

@@ -171,7 +171,9 @@ export function parseSeccompProfile(json: string): SeccompProfile {
   }
   const arches = stringList(o.architectures, 'architectures');
   if (arches.length > 0 && Array.isArray(o.archMap) && o.archMap.length > 0) {
-    throw bad("'architectures' and 'archMap' were specified in the seccomp profile, use either 'architectures' or 'archMap'");
+    throw bad(
+      "'architectures' and 'archMap' were specified in the seccomp profile, use either 'architectures' or 'archMap'",
+    );
   }
   if (arches.length > 0) profile.architectures = arches;
   if (o.archMap != null) {
@@ -179,7 +181,10 @@ export function parseSeccompProfile(json: string): SeccompProfile {
     profile.archMap = o.archMap.map((m: unknown, i) => {
       const e = (m ?? {}) as Record<string, unknown>;
       if (typeof e.architecture !== 'string') throw bad(`archMap[${i}].architecture must be a string`);
-      return { architecture: e.architecture, subArchitectures: stringList(e.subArchitectures, `archMap[${i}].subArchitectures`) };
+      return {
+        architecture: e.architecture,
+        subArchitectures: stringList(e.subArchitectures, `archMap[${i}].subArchitectures`),
+      };
     });
   }
   if (o.flags != null) {
@@ -290,7 +295,12 @@ export function decodeBpf(bytes: Uint8Array): BpfInsn[] {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: BpfInsn[] = [];
   for (let off = 0; off + 8 <= b.length; off += 8) {
-    out.push({ code: b.readUInt16LE(off), jt: b.readUInt8(off + 2), jf: b.readUInt8(off + 3), k: b.readUInt32LE(off + 4) });
+    out.push({
+      code: b.readUInt16LE(off),
+      jt: b.readUInt8(off + 2),
+      jf: b.readUInt8(off + 3),
+      k: b.readUInt32LE(off + 4),
+    });
   }
   return out;
 }
@@ -427,7 +437,8 @@ function actionValue(action: SeccompAction, errnoRet: number | undefined, fallba
 }
 
 function kernelAtLeast(release: string, min: string): boolean {
-  const parse = (s: string): number[] => (/^(\d+)\.(\d+)(?:\.(\d+))?/.exec(s)?.slice(1) ?? []).map((x) => Number(x ?? 0));
+  const parse = (s: string): number[] =>
+    (/^(\d+)\.(\d+)(?:\.(\d+))?/.exec(s)?.slice(1) ?? []).map((x) => Number(x ?? 0));
   const a = parse(release);
   const b = parse(min);
   for (let i = 0; i < 3; i++) {
@@ -515,7 +526,10 @@ function emitCompare(asm: Assembler, arg: SeccompArg, fail: string): void {
  * includes/excludes applied, the architecture list made explicit. Privileged
  * containers and seccomp=unconfined have none.
  */
-export function resolveSeccomp(profile: SeccompProfile, options: CompileOptions): SeccompProfile & { architectures: string[] } {
+export function resolveSeccomp(
+  profile: SeccompProfile,
+  options: CompileOptions,
+): SeccompProfile & { architectures: string[] } {
   const native = NATIVE[options.arch ?? process.arch];
   if (native === undefined) throw invalidArgument(`seccomp: unsupported architecture ${options.arch ?? process.arch}`);
   const kernel = options.kernel ?? os.release();
@@ -575,7 +589,10 @@ export function compileSeccomp(profile: SeccompProfile, options: CompileOptions)
 
   const asm = new Assembler();
   const badArch = asm.label('badarch');
-  const sections: Array<{ arch: SyscallArch; label: string }> = arches.map((arch) => ({ arch, label: asm.label(arch) }));
+  const sections: Array<{ arch: SyscallArch; label: string }> = arches.map((arch) => ({
+    arch,
+    label: asm.label(arch),
+  }));
 
   // 1. architecture dispatch
   asm.ld(OFF_ARCH);
@@ -685,7 +702,8 @@ export function compileSeccomp(profile: SeccompProfile, options: CompileOptions)
   asm.ret(SECCOMP_RET.KILL_THREAD);
 
   const program = asm.assemble();
-  if (program.length > 4096) throw invalidArgument(`seccomp profile compiles to ${program.length} instructions (limit 4096)`);
+  if (program.length > 4096)
+    throw invalidArgument(`seccomp profile compiles to ${program.length} instructions (limit 4096)`);
   let flags = FLAGS.SECCOMP_FILTER_FLAG_SPEC_ALLOW as number;
   if (profile.flags !== undefined) flags = profile.flags.reduce((f, name) => f | (FLAGS[name] ?? 0), 0);
   return { program: encodeBpf(program), flags, length: program.length };

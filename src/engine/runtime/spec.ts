@@ -33,7 +33,13 @@ export const DEFAULT_MASKED_PATHS: readonly string[] = [
   '/sys/devices/virtual/powercap',
 ];
 
-export const DEFAULT_READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const DEFAULT_READONLY_PATHS: readonly string[] = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+];
 
 /** The device nodes every container gets (runc's defaults; Docker relies on them). */
 export const DEFAULT_DEVICES: readonly OciDevice[] = [
@@ -177,12 +183,23 @@ export function buildSpec(request: RuntimeRequest, inputs: SpecInputs): OciSpec 
   for (const [dest, opts] of Object.entries(request.tmpfs)) {
     if (!dest.startsWith('/')) throw invalidArgument(`invalid mount path: '${dest}' mount path must be absolute`);
     const userOpts = opts === '' ? [] : opts.split(',');
-    user.push({ destination: dest, type: 'tmpfs', source: 'tmpfs', options: [...mergeTmpfsOptions(['noexec', 'nosuid', 'nodev'], userOpts), 'rprivate'] });
+    user.push({
+      destination: dest,
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: [...mergeTmpfsOptions(['noexec', 'nosuid', 'nodev'], userOpts), 'rprivate'],
+    });
   }
   for (const m of request.mounts) {
-    if (!m.destination.startsWith('/')) throw invalidArgument(`invalid mount path: '${m.destination}' mount path must be absolute`);
+    if (!m.destination.startsWith('/'))
+      throw invalidArgument(`invalid mount path: '${m.destination}' mount path must be absolute`);
     if (m.type === 'tmpfs') {
-      user.push({ destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: [...mergeTmpfsOptions(['noexec', 'nosuid', 'nodev'], m.options), 'rprivate'] });
+      user.push({
+        destination: m.destination,
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: [...mergeTmpfsOptions(['noexec', 'nosuid', 'nodev'], m.options), 'rprivate'],
+      });
     } else {
       const options = [...m.options];
       if (!options.includes('bind') && !options.includes('rbind')) options.unshift('rbind');
@@ -191,7 +208,12 @@ export function buildSpec(request: RuntimeRequest, inputs: SpecInputs): OciSpec 
     }
   }
   const etc: OciMount[] = [
-    { destination: '/etc/resolv.conf', type: 'bind', source: request.etcFiles.resolvConf, options: ['rbind', 'rprivate'] },
+    {
+      destination: '/etc/resolv.conf',
+      type: 'bind',
+      source: request.etcFiles.resolvConf,
+      options: ['rbind', 'rprivate'],
+    },
     { destination: '/etc/hostname', type: 'bind', source: request.etcFiles.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: request.etcFiles.hosts, options: ['rbind', 'rprivate'] },
   ].filter((e) => e.source !== '' && !user.some((u) => path_clean(u.destination) === e.destination));
@@ -199,10 +221,30 @@ export function buildSpec(request: RuntimeRequest, inputs: SpecInputs): OciSpec 
 
   const defaults: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro', 'relatime'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
+    {
+      destination: '/sys',
+      type: 'sysfs',
+      source: 'sysfs',
+      options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'],
+    },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro', 'relatime'],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     {
       destination: '/dev/shm',
@@ -224,7 +266,8 @@ export function buildSpec(request: RuntimeRequest, inputs: SpecInputs): OciSpec 
   const ulimits = request.ulimits.map((u) => {
     const name = u.name.toLowerCase();
     if (!RLIMITS.has(name)) throw invalidArgument(`invalid ulimit type: ${u.name}`);
-    if (u.soft > u.hard) throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${u.soft} > ${u.hard}`);
+    if (u.soft > u.hard)
+      throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${u.soft} > ${u.hard}`);
     return { type: `RLIMIT_${name.toUpperCase()}`, soft: u.soft, hard: u.hard };
   });
 
@@ -246,14 +289,23 @@ export function buildSpec(request: RuntimeRequest, inputs: SpecInputs): OciSpec 
           .filter((d) => d.type === 'c' || d.type === 'b')
           .map((d) => {
             const req = request.devices.find((r) => r.pathInContainer === d.path);
-            return { allow: true, type: d.type as 'c' | 'b', major: d.major, minor: d.minor, access: req?.permissions || 'rwm' };
+            return {
+              allow: true,
+              type: d.type as 'c' | 'b',
+              major: d.major,
+              minor: d.minor,
+              access: req?.permissions || 'rwm',
+            };
           }),
       ];
 
   const cpus = inputs.cpus ?? os.cpus().length;
   const masked = privileged
     ? []
-    : [...DEFAULT_MASKED_PATHS, ...Array.from({ length: cpus }, (_, i) => `/sys/devices/system/cpu/cpu${i}/thermal_throttle`)];
+    : [
+        ...DEFAULT_MASKED_PATHS,
+        ...Array.from({ length: cpus }, (_, i) => `/sys/devices/system/cpu/cpu${i}/thermal_throttle`),
+      ];
 
   const profile = requestedSeccomp(request);
   const seccompOptions = {

@@ -9,7 +9,7 @@
  * targets re-rooted, ".." stops at the root), so an image whose /etc/passwd
  * points at /etc/shadow reads its own /etc/shadow, never the host's.
  */
-import { constants as fsc, promises as fs } from 'node:fs';
+import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { errnoCode, invalidArgument } from '../../common/errors';
 
@@ -125,8 +125,15 @@ export function parseGroup(text: string): GroupEntry[] {
 }
 
 /** Resolves `user[:group]` and the extra groups against a rootfs. */
-export async function resolveUser(rootfs: string, userSpec: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
-  const [passwdText, groupText] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd'), readFileInRoot(rootfs, '/etc/group')]);
+export async function resolveUser(
+  rootfs: string,
+  userSpec: string,
+  groupAdd: readonly string[] = [],
+): Promise<ResolvedUser> {
+  const [passwdText, groupText] = await Promise.all([
+    readFileInRoot(rootfs, '/etc/passwd'),
+    readFileInRoot(rootfs, '/etc/group'),
+  ]);
   return resolveUserFrom(passwdText, groupText, userSpec, groupAdd);
 }
 
@@ -160,7 +167,8 @@ export function resolveUserFrom(
     const entry = passwd.find((p) => p.uid === uid);
     if (entry) ({ gid, name, home } = { gid: entry.gid, name: entry.name, home: entry.home || '/' });
   } else {
-    if (passwdText === undefined) throw invalidArgument(`unable to find user ${userArg}: no matching entries in passwd file`);
+    if (passwdText === undefined)
+      throw invalidArgument(`unable to find user ${userArg}: no matching entries in passwd file`);
     throw invalidArgument(`unable to find user ${userArg}: no matching entries in passwd file`);
   }
 

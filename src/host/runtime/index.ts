@@ -3,9 +3,26 @@
  * result, the shim's socket and the exit file. The only code that runs
  * berth-core or talks to a shim.
  */
-export { type CoreResult, CoreProtocolError, type CreateOptions, corePath, createTask, parseCoreResult, planCheck } from './core';
+export {
+  CoreProtocolError,
+  type CoreResult,
+  type CreateOptions,
+  corePath,
+  createTask,
+  parseCoreResult,
+  planCheck,
+} from './core';
 export { EXIT_FILE, type ExitRecord, parseExitFile, readExitFile } from './exit-file';
 export { decodeField, decodeFieldBytes, encodeField, encodeLine, FieldError, splitLine } from './fields';
+export {
+  type CgroupHierarchy,
+  type CgroupLayout,
+  type HostDevice,
+  listHostDevices,
+  parseCgroupLayout,
+  readCgroupLayout,
+  statDevice,
+} from './host-facts';
 export {
   SHIM_SOCKET,
   ShimClient,
@@ -16,12 +33,3 @@ export {
   ShimRequestError,
   type ShimState,
 } from './shim-client';
-export {
-  type CgroupHierarchy,
-  type CgroupLayout,
-  type HostDevice,
-  listHostDevices,
-  parseCgroupLayout,
-  readCgroupLayout,
-  statDevice,
-} from './host-facts';

@@ -11,7 +11,7 @@
  * directory fd: `/proc/self/fd/<fd>/shim.sock` is resolved by the kernel like
  * any path, so only the short string has to fit.
  */
-import { closeSync, openSync, constants as fsc } from 'node:fs';
+import { closeSync, constants as fsc, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { errnoCode } from '../../common/errors';
@@ -182,10 +182,20 @@ class LineConnection {
 
 function parseExit(f: string[]): ShimExit {
   const oom = f[4];
-  if (f.length !== 5 || !/^\d+$/.test(f[1] ?? '') || !/^\d+$/.test(f[2] ?? '') || (oom !== '0' && oom !== '1' && oom !== 'unknown')) {
+  if (
+    f.length !== 5 ||
+    !/^\d+$/.test(f[1] ?? '') ||
+    !/^\d+$/.test(f[2] ?? '') ||
+    (oom !== '0' && oom !== '1' && oom !== 'unknown')
+  ) {
     throw new ShimProtocolError(`shim: bad exit line ${f.join(' ')}`);
   }
-  return { code: Number(f[1]), signal: Number(f[2]), time: decodeField(f[3] as string), oom: oom === 'unknown' ? undefined : oom === '1' };
+  return {
+    code: Number(f[1]),
+    signal: Number(f[2]),
+    time: decodeField(f[3] as string),
+    oom: oom === 'unknown' ? undefined : oom === '1',
+  };
 }
 
 function replyError(f: string[]): ShimRequestError {
@@ -353,6 +363,10 @@ export class ShimClient {
     this.control.close();
     for (const c of this.others) c.close();
     this.others.clear();
-    if (this.stdin) void this.stdin.then((c) => c.close(), () => undefined);
+    if (this.stdin)
+      void this.stdin.then(
+        (c) => c.close(),
+        () => undefined,
+      );
   }
 }
