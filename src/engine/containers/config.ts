@@ -23,17 +23,89 @@ export function validateName(name: string): string {
 }
 
 const ADJECTIVES = [
-  'amber', 'brave', 'bright', 'brisk', 'calm', 'candid', 'cheerful', 'clever', 'cosmic', 'daring',
-  'eager', 'earnest', 'fearless', 'fluent', 'gentle', 'glad', 'hardy', 'humble', 'jovial', 'keen',
-  'lively', 'lucid', 'mellow', 'merry', 'nimble', 'patient', 'placid', 'quiet', 'radiant', 'rapid',
-  'serene', 'snappy', 'steady', 'sunny', 'swift', 'tidy', 'upbeat', 'vivid', 'witty', 'zesty',
+  'amber',
+  'brave',
+  'bright',
+  'brisk',
+  'calm',
+  'candid',
+  'cheerful',
+  'clever',
+  'cosmic',
+  'daring',
+  'eager',
+  'earnest',
+  'fearless',
+  'fluent',
+  'gentle',
+  'glad',
+  'hardy',
+  'humble',
+  'jovial',
+  'keen',
+  'lively',
+  'lucid',
+  'mellow',
+  'merry',
+  'nimble',
+  'patient',
+  'placid',
+  'quiet',
+  'radiant',
+  'rapid',
+  'serene',
+  'snappy',
+  'steady',
+  'sunny',
+  'swift',
+  'tidy',
+  'upbeat',
+  'vivid',
+  'witty',
+  'zesty',
 ];
 
 const SURNAMES = [
-  'agnesi', 'babbage', 'bohr', 'boole', 'cannon', 'curie', 'darwin', 'dirac', 'euler', 'faraday',
-  'fermi', 'franklin', 'galileo', 'gauss', 'hopper', 'hypatia', 'johnson', 'kepler', 'lamarr', 'leavitt',
-  'lovelace', 'maxwell', 'meitner', 'mirzakhani', 'newton', 'noether', 'pascal', 'pasteur', 'planck',
-  'ramanujan', 'ride', 'sagan', 'shannon', 'somerville', 'tesla', 'turing', 'volta', 'wiles', 'yalow', 'zuse',
+  'agnesi',
+  'babbage',
+  'bohr',
+  'boole',
+  'cannon',
+  'curie',
+  'darwin',
+  'dirac',
+  'euler',
+  'faraday',
+  'fermi',
+  'franklin',
+  'galileo',
+  'gauss',
+  'hopper',
+  'hypatia',
+  'johnson',
+  'kepler',
+  'lamarr',
+  'leavitt',
+  'lovelace',
+  'maxwell',
+  'meitner',
+  'mirzakhani',
+  'newton',
+  'noether',
+  'pascal',
+  'pasteur',
+  'planck',
+  'ramanujan',
+  'ride',
+  'sagan',
+  'shannon',
+  'somerville',
+  'tesla',
+  'turing',
+  'volta',
+  'wiles',
+  'yalow',
+  'zuse',
 ];
 
 /** A Docker-style `adjective_surname`; with `retry` > 0 a digit is appended, as dockerd does after clashes. */
@@ -45,10 +117,41 @@ export function generateName(retry = 0, pick: (n: number) => number = randomInt)
 // ----------------------------------------------------------------- signals
 
 const SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11,
-  USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21,
-  TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31,
-  RTMIN: 34, RTMAX: 64,
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  IOT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  POLL: 29,
+  PWR: 30,
+  SYS: 31,
+  RTMIN: 34,
+  RTMAX: 64,
 };
 
 /** moby's ParseSignal: 'KILL', 'SIGKILL', 'sigkill', '9', 'RTMIN+3'. Throws 400 `Invalid signal: x`. */
@@ -96,7 +199,16 @@ export function logRotation(config: Record<string, string>): { maxSize: number; 
   return { maxSize, maxFile };
 }
 
-const JSON_FILE_OPTS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag']);
+const JSON_FILE_OPTS = new Set([
+  'max-size',
+  'max-file',
+  'compress',
+  'labels',
+  'labels-regex',
+  'env',
+  'env-regex',
+  'tag',
+]);
 
 export function validateLogConfig(type: string, config: Record<string, string>): void {
   if (type === 'none') {
@@ -167,7 +279,8 @@ export function mergeConfig(user: ContainerConfig, image: ContainerConfigFields 
     }
     workingDir = cleanPath(workingDir);
   }
-  const stopSignal = user.stopSignal !== undefined && user.stopSignal !== '' ? user.stopSignal : img.StopSignal || undefined;
+  const stopSignal =
+    user.stopSignal !== undefined && user.stopSignal !== '' ? user.stopSignal : img.StopSignal || undefined;
   if (stopSignal !== undefined) parseSignal(stopSignal);
 
   const process = [...(entrypoint ?? []), ...(cmd ?? [])];
@@ -236,7 +349,7 @@ export function validateHostConfig(hc: HostConfig, config: ContainerConfig, ncpu
   if (rp.maximumRetryCount > 0 && rp.name !== 'on-failure') {
     throw bad("invalid restart policy: maximum retry count can only be used with 'on-failure'");
   }
-  if (hc.autoRemove && rp.name !== 'no' && rp.name !== '') {
+  if (hc.autoRemove && rp.name !== 'no' && (rp.name as string) !== '') {
     throw bad("can't create 'AutoRemove' container with restart policy");
   }
 
@@ -348,7 +461,9 @@ export function parseBind(bind: string): BindSpec {
     throw invalidArgument(`invalid volume specification: '${bind}'`);
   }
   if (!destination.startsWith('/')) {
-    throw invalidArgument(`invalid volume specification: '${bind}': invalid mount config for type "bind": invalid mount path: '${destination}' mount path must be absolute`);
+    throw invalidArgument(
+      `invalid volume specification: '${bind}': invalid mount config for type "bind": invalid mount path: '${destination}' mount path must be absolute`,
+    );
   }
   if (!source.startsWith('/')) {
     throw invalidArgument(`named volumes are not supported yet: '${bind}'`);

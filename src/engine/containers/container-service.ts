@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { readJsonIfExists, randomHex, removeTempFiles, writeFileAtomic, writeJsonAtomic } from '../../common/atomic';
+import { randomHex, readJsonIfExists, removeTempFiles, writeFileAtomic, writeJsonAtomic } from '../../common/atomic';
 import {
   conflict,
   EngineError,
@@ -26,7 +26,7 @@ import {
 import type { Logger } from '../../common/log';
 import type { Host, Mount } from '../../host';
 import type { CgroupHandle, CgroupManager, CgroupResources, DeviceRule } from '../../host/cgroups/types';
-import type { ImageService, ImageId } from '../images/types';
+import type { ImageId, ImageService } from '../images/types';
 import type {
   DeviceRequest,
   ExitStatus,
@@ -250,6 +250,8 @@ export class LocalContainerService implements ContainerService {
   private readonly names = new Map<string, string>();
   private seq = 0;
   private closed = false;
+  /** Errors of starts that got as far as the runtime (AutoRemove removes those containers). */
+  private readonly failedStarts = new WeakSet<object>();
   private recovered: Promise<void> | undefined;
 
   constructor(options: LocalContainerServiceOptions) {
@@ -464,7 +466,11 @@ export class LocalContainerService implements ContainerService {
   private emit(action: ContainerEvent['action'], c: Container, extra: Record<string, string> = {}): void {
     if (this.onEvent === undefined) return;
     try {
-      this.onEvent({ action, id: c.id, attributes: { name: c.name, image: c.config.image, ...c.config.labels, ...extra } });
+      this.onEvent({
+        action,
+        id: c.id,
+        attributes: { name: c.name, image: c.config.image, ...c.config.labels, ...extra },
+      });
     } catch (err) {
       this.logger.warn('event listener failed', { error: errorMessage(err) });
     }
@@ -477,7 +483,12 @@ export class LocalContainerService implements ContainerService {
     try {
       await e.lock.run(() => this.startLocked(e));
     } catch (err) {
-      if (e.c.hostConfig.autoRemove && !isEngineError(err, 'not-modified') && !e.removing && this.entries.get(e.c.id) === e) {
+      if (
+        e.c.hostConfig.autoRemove &&
+        this.failedStarts.has(err as object) &&
+        !e.removing &&
+        this.entries.get(e.c.id) === e
+      ) {
         // docker run --rm waits for `removed`: a container that cannot start must still go.
         await this.removeEntry(e).catch((rmErr) =>
           this.logger.warn('cannot auto-remove container', { id: e.c.id, error: errorMessage(rmErr) }),
@@ -556,17 +567,20 @@ export class LocalContainerService implements ContainerService {
       const result = await this.runtime.start(request);
       pid = result.pid;
       for (const w of result.warnings) this.logger.warn(w, { id: c.id });
-      task = await this.runtime.connect(c.bundleDir);
+      task = await this.connectAfterStart(c.bundleDir);
     } catch (err) {
       task?.close();
       if (pid > 0) this.logger.error('container started but its shim cannot be reached', { id: c.id, pid });
       await this.releaseResources(c, cgroup, mounted);
       const code = isStartFailure(err) ? err.exitCode : 125;
       e.c.state = failedStartState(e.c.state, code, errorMessage(err));
-      await this.persist(e).catch((pErr) => this.logger.error('cannot persist container', { id: c.id, error: errorMessage(pErr) }));
+      await this.persist(e).catch((pErr) =>
+        this.logger.error('cannot persist container', { id: c.id, error: errorMessage(pErr) }),
+      );
       this.wakeNextExit(e, { statusCode: code, error: errorMessage(err) });
-      if (err instanceof EngineError) throw err;
-      throw internal(errorMessage(err), { cause: err });
+      const thrown = err instanceof EngineError ? err : internal(errorMessage(err), { cause: err });
+      this.failedStarts.add(thrown);
+      throw thrown;
     }
     const run: Run = { done: new Deferred<void>(), task, logStart, startedMs: Date.now() };
     e.run = run;
@@ -577,6 +591,21 @@ export class LocalContainerService implements ContainerService {
     this.emit('start', c);
     for (const w of e.startWaiters.splice(0)) w(run);
     this.watch(e, run);
+  }
+
+  /** A container that exits at once may take its shim with it before we connect: then its exit file tells. */
+  private async connectAfterStart(bundleDir: string): Promise<Task> {
+    try {
+      return await this.runtime.connect(bundleDir);
+    } catch (err) {
+      if (!isEngineError(err, 'not-found')) throw err;
+      for (let i = 0; i < 50; i++) {
+        const exit = await this.runtime.readExit(bundleDir);
+        if (exit !== undefined) return exitedTask(exit);
+        await sleep(20);
+      }
+      throw err;
+    }
   }
 
   private namespaces(c: Container): RuntimeNamespaces {
@@ -599,8 +628,7 @@ export class LocalContainerService implements ContainerService {
       pid: join(hc.pidMode, 'pid') ?? (hc.pidMode === 'host' ? hostNs : privateNs),
       ipc: join(hc.ipcMode, 'ipc') ?? (hc.ipcMode === 'host' ? hostNs : privateNs),
       uts: hc.utsMode === 'host' ? hostNs : privateNs,
-      cgroup:
-        hc.cgroupnsMode === 'host' || (hc.cgroupnsMode === '' && this.cgroups.version === 1) ? hostNs : privateNs,
+      cgroup: hc.cgroupnsMode === 'host' || (hc.cgroupnsMode === '' && this.cgroups.version === 1) ? hostNs : privateNs,
     };
   }
 
@@ -646,7 +674,10 @@ export class LocalContainerService implements ContainerService {
       const rules = [...DEFAULT_DEVICE_RULES];
       for (const d of r.devices) {
         const st = await fs.stat(d.pathOnHost).catch(() => undefined);
-        if (st === undefined) throw invalidArgument(`error gathering device information while adding custom device "${d.pathOnHost}": no such file or directory`);
+        if (st === undefined)
+          throw invalidArgument(
+            `error gathering device information while adding custom device "${d.pathOnHost}": no such file or directory`,
+          );
         if (!st.isCharacterDevice() && !st.isBlockDevice()) continue;
         const { major, minor } = splitDev(st.rdev);
         rules.push({
@@ -704,7 +735,9 @@ export class LocalContainerService implements ContainerService {
         ...(error === undefined ? {} : { error }),
       });
       e.run = undefined;
-      await this.persist(e).catch((err) => this.logger.error('cannot persist container', { id: e.c.id, error: errorMessage(err) }));
+      await this.persist(e).catch((err) =>
+        this.logger.error('cannot persist container', { id: e.c.id, error: errorMessage(err) }),
+      );
       try {
         await run.task.delete();
       } catch {
@@ -746,7 +779,9 @@ export class LocalContainerService implements ContainerService {
   private async releaseResources(c: Container, cgroup: CgroupHandle | undefined, unmount: boolean): Promise<void> {
     if (unmount) await this.unmountBundle(c.bundleDir);
     if (cgroup !== undefined) {
-      await cgroup.destroy().catch((err) => this.logger.warn('cannot remove cgroup', { id: c.id, error: errorMessage(err) }));
+      await cgroup
+        .destroy()
+        .catch((err) => this.logger.warn('cannot remove cgroup', { id: c.id, error: errorMessage(err) }));
     }
     await this.removeBundle(c.bundleDir);
   }
@@ -768,9 +803,9 @@ export class LocalContainerService implements ContainerService {
       this.logger.warn('bundle still has mounts, keeping it', { bundle: bundleDir, mounts: left.join(',') });
       return;
     }
-    await fs.rm(bundleDir, { recursive: true, force: true }).catch((err) =>
-      this.logger.warn('cannot remove bundle', { bundle: bundleDir, error: errorMessage(err) }),
-    );
+    await fs
+      .rm(bundleDir, { recursive: true, force: true })
+      .catch((err) => this.logger.warn('cannot remove bundle', { bundle: bundleDir, error: errorMessage(err) }));
   }
 
   // ------------------------------------------------------ restart policy
@@ -838,7 +873,9 @@ export class LocalContainerService implements ContainerService {
   }
 
   private async stopRun(e: Entry, run: Run, sig: number, timeout: number): Promise<void> {
-    await run.task.kill(sig).catch((err) => this.logger.debug('stop signal not delivered', { id: e.c.id, error: errorMessage(err) }));
+    await run.task
+      .kill(sig)
+      .catch((err) => this.logger.debug('stop signal not delivered', { id: e.c.id, error: errorMessage(err) }));
     if (timeout < 0) {
       await run.done.promise;
       return;
@@ -1028,10 +1065,9 @@ export class LocalContainerService implements ContainerService {
     if (run === undefined) {
       // `docker start -a` attaches before the start: stream that run's output from its log.
       if (this.entries.get(c.id) !== e) return;
-      run = await withAbort(
-        new Promise<Run | undefined>((resolve) => e.startWaiters.push(resolve)),
-        signal,
-      ).catch(() => undefined);
+      run = await withAbort(new Promise<Run | undefined>((resolve) => e.startWaiters.push(resolve)), signal).catch(
+        () => undefined,
+      );
       if (run === undefined) return;
       fromLog = hasLog;
     }
@@ -1080,7 +1116,13 @@ export class LocalContainerService implements ContainerService {
       }
       for (const e of this.entries.values()) {
         if (chains.has(e.c.imageId)) continue;
-        chains.set(e.c.imageId, await this.images.get(e.c.imageId).then((i) => i.chainIds as string[], () => undefined));
+        chains.set(
+          e.c.imageId,
+          await this.images.get(e.c.imageId).then(
+            (i) => i.chainIds as string[],
+            () => undefined,
+          ),
+        );
       }
     }
     const { match, impliesAll } = compileListFilters(filters, { seqOf: (ref) => this.resolve(ref).seq, ancestors });
@@ -1097,8 +1139,14 @@ export class LocalContainerService implements ContainerService {
     for (const e of limited) {
       const summary: ContainerSummary = { container: clone(e.c) };
       if (options.size) {
-        const rw = await this.snapshotter.usage(e.c.id).then((u) => u.size, () => 0);
-        const imageSize = await this.images.get(e.c.imageId).then((i) => i.size, () => 0);
+        const rw = await this.snapshotter.usage(e.c.id).then(
+          (u) => u.size,
+          () => 0,
+        );
+        const imageSize = await this.images.get(e.c.imageId).then(
+          (i) => i.size,
+          () => 0,
+        );
         summary.sizeRw = rw;
         summary.sizeRootFs = rw + imageSize;
       }
@@ -1112,7 +1160,10 @@ export class LocalContainerService implements ContainerService {
     const result: PruneResult = { containersDeleted: [], spaceReclaimed: 0 };
     for (const e of [...this.entries.values()]) {
       if (isActive(e.c.state.status) || e.removing || !match(e.c)) continue;
-      const size = await this.snapshotter.usage(e.c.id).then((u) => u.size, () => 0);
+      const size = await this.snapshotter.usage(e.c.id).then(
+        (u) => u.size,
+        () => 0,
+      );
       try {
         await this.remove(e.c.id, { force: false, volumes: false });
         result.containersDeleted.push(e.c.id);
@@ -1159,7 +1210,11 @@ export class LocalContainerService implements ContainerService {
 
     for (const e of this.entries.values()) {
       const p = e.c.hostConfig.restartPolicy.name;
-      if ((p === 'always' || (p === 'unless-stopped' && !e.manuallyStopped)) && e.run === undefined && e.c.state.status !== 'created') {
+      if (
+        (p === 'always' || (p === 'unless-stopped' && !e.manuallyStopped)) &&
+        e.run === undefined &&
+        e.c.state.status !== 'created'
+      ) {
         await e.lock
           .run(() => this.startLocked(e))
           .catch((err) => this.logger.warn('cannot restart container', { id: e.c.id, error: errorMessage(err) }));
@@ -1219,7 +1274,10 @@ export class LocalContainerService implements ContainerService {
   private async reattach(e: Entry): Promise<void> {
     const c = e.c;
     const cgroup = await this.cgroups
-      .open(this.cgroupPrefix + c.id, c.hostConfig.resources.cgroupParent !== '' ? { cgroupParent: c.hostConfig.resources.cgroupParent } : {})
+      .open(
+        this.cgroupPrefix + c.id,
+        c.hostConfig.resources.cgroupParent !== '' ? { cgroupParent: c.hostConfig.resources.cgroupParent } : {},
+      )
       .catch(() => undefined);
     let task: Task | undefined;
     try {
@@ -1230,7 +1288,12 @@ export class LocalContainerService implements ContainerService {
     if (task !== undefined) {
       const state = await task.state().catch(() => undefined);
       if (state !== undefined) {
-        const run: Run = { done: new Deferred<void>(), task, logStart: 0, startedMs: Date.parse(c.state.startedAt) || Date.now() };
+        const run: Run = {
+          done: new Deferred<void>(),
+          task,
+          logStart: 0,
+          startedMs: Date.parse(c.state.startedAt) || Date.now(),
+        };
         e.run = run;
         e.cgroup = cgroup;
         if (state.status === 'running') {
@@ -1310,6 +1373,11 @@ function splitDev(rdev: number): { major: number; minor: number } {
   return { major, minor };
 }
 
+/** A Task for a container whose shim is already gone, with the exit it recorded. */
+function exitedTask(exit: ExitStatus): Task {
+  return { ...goneTask(), state: async () => ({ status: 'exited', pid: 0, ...exit }), wait: async () => exit };
+}
+
 /** A Task for a container whose shim is gone (exit recovered from the bundle). */
 function goneTask(): Task {
   const gone = () => Promise.reject(notFound('the container shim is gone'));
@@ -1317,7 +1385,9 @@ function goneTask(): Task {
     state: gone,
     kill: gone,
     wait: gone,
-    attach: () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }) }),
+    attach: () => ({
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }),
+    }),
     writeStdin: gone,
     closeStdin: gone,
     delete: () => Promise.resolve(),

@@ -27,7 +27,8 @@ export function hostsFile(options: HostsOptions): string {
     return `${ip}\t${host}\n`;
   });
   if (options.hostHosts !== undefined) {
-    const base = options.hostHosts.endsWith('\n') || options.hostHosts === '' ? options.hostHosts : `${options.hostHosts}\n`;
+    const base =
+      options.hostHosts.endsWith('\n') || options.hostHosts === '' ? options.hostHosts : `${options.hostHosts}\n`;
     return base + extra.join('');
   }
   const lines = [

@@ -7,8 +7,21 @@ import { invalidArgument } from '../../common/errors';
 import type { Container, ContainerStatus } from './types';
 
 export const LIST_FILTERS = new Set([
-  'status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'network', 'volume', 'health',
-  'publish', 'expose', 'is-task', 'isolation',
+  'status',
+  'name',
+  'id',
+  'label',
+  'ancestor',
+  'exited',
+  'before',
+  'since',
+  'network',
+  'volume',
+  'health',
+  'publish',
+  'expose',
+  'is-task',
+  'isolation',
 ]);
 export const PRUNE_FILTERS = new Set(['until', 'label', 'label!']);
 
@@ -26,7 +39,7 @@ export interface FilterContext {
   /** Creation order of a container named in before/since; throws not-found for unknown ones. */
   seqOf(ref: string): number;
   /** Images named by `ancestor`, resolved (unknown names are dropped, as dockerd does). */
-  ancestors?: Array<{ id: string; chainIds: string[] }>;
+  ancestors?: Array<{ id: string; chainIds: string[] }> | undefined;
 }
 
 export function checkFilterKeys(filters: Record<string, string[]>, allowed: Set<string>): void {
@@ -124,7 +137,8 @@ export function parseUntil(value: string, now: Date): number {
   if (d !== null) {
     const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
     let ms = 0;
-    for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * (unit[m[2] as string] ?? 0);
+    for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+      ms += Number(m[1]) * (unit[m[2] as string] ?? 0);
     return now.getTime() - ms;
   }
   const t = Date.parse(value);

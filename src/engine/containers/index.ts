@@ -4,13 +4,13 @@
  */
 import { LocalContainerService, type LocalContainerServiceOptions } from './container-service';
 
+export { DEFAULT_PATH, generateName, mergeConfig, parseSignal, validateName } from './config';
 export {
   type ContainerEvent,
   type ContainerImageUsage,
   LocalContainerService,
   type LocalContainerServiceOptions,
 } from './container-service';
-export { DEFAULT_PATH, generateName, mergeConfig, parseSignal, validateName } from './config';
 export { decodeLogLine, readJsonLog } from './log-reader';
 export {
   canKill,
@@ -28,3 +28,4 @@ export async function createContainerService(options: LocalContainerServiceOptio
   await service.recover();
   return service;
 }
+export { defaultContainerConfig, defaultHostConfig } from './defaults';
