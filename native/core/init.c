@@ -17,17 +17,17 @@
 #include "ns.h"
 #include "rootfs.h"
 #include "seccomp.h"
+#include "sync.h"
+#include "tty.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static void fail(int sync, const struct berr *e) {
-  struct init_msg m;
-  memset(&m, 0, sizeof m);
-  m.err = e->err;
-  snprintf(m.step, sizeof m.step, "%s", e->step);
-  snprintf(m.msg, sizeof m.msg, "%s", e->msg);
-  (void)!send(sync, &m, sizeof m, MSG_NOSIGNAL);
-  _exit(1);
+int init_exit_status(const struct berr *e) {
+  if (strcmp(e->step, "exec") == 0) {
+    if (e->err == ENOENT) return 127;
+    if (e->err == EACCES || e->err == EPERM || e->err == EISDIR || e->err == ENOEXEC) return 126;
+  }
+  return 125;
 }
 
 /* Go's findExecutable: a directory is EISDIR, then access(X_OK) with the effective ids. */
@@ -78,7 +78,7 @@ void init_run(const struct plan *p, const int stdio[3], int sync) {
   for (int i = 0; i < 3; i++) {
     if (dup2(stdio[i], i) < 0) {
       berr_set(&e, errno, "stdio", "dup2: %s", strerror(errno));
-      fail(sync, &e);
+      sync_fail(sync, &e);
     }
     struct stat st;
     if (fstat(i, &st) == 0 && S_ISFIFO(st.st_mode)) fchmod(i, 0666); /* never a device node */
@@ -86,7 +86,7 @@ void init_run(const struct plan *p, const int stdio[3], int sync) {
   /* every other inherited fd must not reach the container (CVE-2024-21626) */
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     berr_set(&e, errno, "init", "close_range: %s", strerror(errno));
-    fail(sync, &e);
+    sync_fail(sync, &e);
   }
   /* die with the shim while we still run runtime code */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -94,51 +94,58 @@ void init_run(const struct plan *p, const int stdio[3], int sync) {
   /* wait until the shim has put us into our cgroups and applied limits */
   if (recv(sync, &go, 1, 0) != 1) _exit(1);
 
-  if (ns_join(p, ~CLONE_NEWPID, &e) < 0) fail(sync, &e);
+  if (ns_join(p, ~CLONE_NEWPID, &e) < 0) sync_fail(sync, &e);
   if ((p->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
     berr_set(&e, errno, "namespaces", "unshare cgroup namespace: %s", strerror(errno));
-    fail(sync, &e);
+    sync_fail(sync, &e);
   }
   if (setsid() < 0) {
     berr_set(&e, errno, "init", "setsid: %s", strerror(errno));
-    fail(sync, &e);
+    sync_fail(sync, &e);
   }
   umask(0);
-  if (rootfs_prepare(p, &e) < 0 || rootfs_pivot(p->root, &e) < 0) fail(sync, &e);
-  if (p->hostname && ns_set_hostname(p->hostname, &e) < 0) fail(sync, &e);
-  if (rootfs_finalize(p, &e) < 0) fail(sync, &e);
+  if (rootfs_prepare(p, &e) < 0 || rootfs_pivot(p->root, &e) < 0) sync_fail(sync, &e);
+  if (p->hostname && ns_set_hostname(p->hostname, &e) < 0) sync_fail(sync, &e);
+  /* the console after the plan's mounts (our devpts exists) and before the read-only
+   * remounts and masks, as runc does */
+  if (p->terminal && tty_setup(p, sync, 1, &e) < 0) sync_fail(sync, &e);
+  if (rootfs_finalize(p, &e) < 0) sync_fail(sync, &e);
   if (p->cwd) {
     int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0 || rootfs_mkdir_all(rootfd, p->cwd, 0755, &e) < 0) {
       if (rootfd < 0) berr_set(&e, errno, "cwd", "open /: %s", strerror(errno));
-      fail(sync, &e);
+      sync_fail(sync, &e);
     }
     close(rootfd);
   }
   umask(022);
+  init_exec_tail(p, sync);
+}
 
+void init_exec_tail(const struct plan *p, int sync) {
+  struct berr e = {0};
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     berr_set(&e, errno, "no-new-privs", "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-    fail(sync, &e);
+    sync_fail(sync, &e);
   }
   /* without no_new_privs the filter needs CAP_SYS_ADMIN: load it before dropping caps */
   if (p->seccomp && !p->no_new_privs && seccomp_load(p->seccomp, p->seccomp_len, p->seccomp_flags, &e) < 0)
-    fail(sync, &e);
-  if (caps_apply(p, &e) < 0) fail(sync, &e);
+    sync_fail(sync, &e);
+  if (caps_apply(p, &e) < 0) sync_fail(sync, &e);
 
   /* argv[0] is looked up with the container's PATH, inside the container, as the user */
   const char *path_env = NULL;
   for (size_t i = 0; i < p->nenv; i++)
     if (strncmp(p->env[i], "PATH=", 5) == 0) path_env = p->env[i] + 5;
   char exe[4096];
-  if (init_lookpath(p->argv[0], path_env, exe, sizeof exe, &e) < 0) fail(sync, &e);
+  if (init_lookpath(p->argv[0], path_env, exe, sizeof exe, &e) < 0) sync_fail(sync, &e);
 
   /* with no_new_privs: as late as possible, so the filter needs to allow little of ours */
   if (p->seccomp && p->no_new_privs && seccomp_load(p->seccomp, p->seccomp_len, p->seccomp_flags, &e) < 0)
-    fail(sync, &e);
+    sync_fail(sync, &e);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   execve(exe, p->argv, p->env ? p->env : (char *[]){NULL});
   berr_set(&e, errno, "exec", "exec %s: %s", exe, strerror(errno));
-  fail(sync, &e);
+  sync_fail(sync, &e);
   _exit(1);
 }

@@ -4,8 +4,10 @@
  *                                        prints the result message (design note 0002 §3) and
  *                                        exits 0, or 125/126/127 as Docker would
  *   berth-core ctl <bundle> <field>...  send one request to <bundle>/shim.sock, print replies
- *   berth-core plan-check <file>        parse a plan and print it in canonical form
- *   berth-core exec ...                 designed (0002 §6), not implemented yet
+ *   berth-core plan-check [--exec] <file>  parse a (container or exec) plan, print it canonically
+ *   berth-core init [--] <cmd> [arg]...  a minimal init (0002 §9); also entered when argv[0]'s
+ *                                        basename is docker-init (docker-init [--] cmd...)
+ * Exec processes are started through the shim: ctl <bundle> exec <exec-id> <exec-plan>.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,12 +20,15 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "init.h"
+#include "pid1.h"
 #include "plan.h"
 #include "shim.h"
 #include "util.h"
 
 static int usage(void) {
-  fprintf(stderr, "usage: berth-core create <bundle> | ctl <bundle> <request>... | plan-check <plan>\n");
+  fprintf(stderr, "usage: berth-core create <bundle> | ctl <bundle> <request>... | plan-check [--exec] <plan> |"
+                  " init [--] <cmd>...\n");
   return 2;
 }
 
@@ -115,8 +120,11 @@ static int cmd_create(const char *bundle_arg) {
 static int cmd_ctl(const char *bundle, int argc, char **argv) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   struct buf req = {0}, in = {0};
-  int waitall = strcmp(argv[0], "wait") == 0 || strcmp(argv[0], "attach") == 0;
-  int replies = strcmp(argv[0], "stdin") == 0 ? 0 : 1, code = 0;
+  /* streams end with exit/exec-exit (or an error); stdin requests have no reply; the
+   * others one reply, after any warning lines */
+  int waitall = strcmp(argv[0], "wait") == 0 || strcmp(argv[0], "attach") == 0 ||
+                strcmp(argv[0], "wait-exec") == 0 || strcmp(argv[0], "attach-exec") == 0;
+  int replies = strcmp(argv[0], "stdin") == 0 || strcmp(argv[0], "stdin-exec") == 0 ? 0 : 1, code = 0;
   if (chdir(bundle) < 0) {
     perror(bundle);
     return 1;
@@ -143,11 +151,13 @@ static int cmd_ctl(const char *bundle, int argc, char **argv) {
     while ((nl = memchr(in.data ? in.data : "", '\n', in.len)) != NULL) {
       size_t len = (size_t)(nl - in.data) + 1;
       fwrite(in.data, 1, len, stdout);
-      if (strncmp(in.data, "error ", 6) == 0) code = 1;
-      int is_exit = strncmp(in.data, "exit ", 5) == 0;
+      int is_error = strncmp(in.data, "error ", 6) == 0 || strncmp(in.data, "exec-error ", 11) == 0;
+      int is_exit = strncmp(in.data, "exit ", 5) == 0 || strncmp(in.data, "exec-exit ", 10) == 0;
+      int is_warning = strncmp(in.data, "warning ", 8) == 0;
+      if (is_error) code = 1;
       buf_consume(&in, len);
-      lines++;
-      if ((!waitall && lines > replies) || is_exit) goto done;
+      if (!is_warning) lines++;
+      if ((!waitall && lines > replies) || is_exit || (waitall && is_error)) goto done;
     }
     char chunk[4096];
     ssize_t r = read(fd, chunk, sizeof chunk);
@@ -162,11 +172,11 @@ done:
   return code;
 }
 
-static int cmd_plan_check(const char *path) {
+static int cmd_plan_check(const char *path, enum plan_kind kind) {
   struct plan p;
   struct berr e = {0};
   struct buf out = {0};
-  if (plan_load(path, &p, &e) < 0) {
+  if (plan_load_kind(path, kind, &p, &e) < 0) {
     fprintf(stderr, "berth-core: %s\n", e.msg);
     plan_free(&p);
     return 1;
@@ -178,13 +188,29 @@ static int cmd_plan_check(const char *path) {
   return 0;
 }
 
+static int cmd_init(int argc, char **argv) {
+  struct berr e = {0};
+  if (argc > 0 && strcmp(argv[0], "--") == 0) argc--, argv++;
+  if (argc == 0) {
+    fprintf(stderr, "usage: docker-init [--] <cmd> [arg]...\n");
+    return 1;
+  }
+  int code = pid1_run(argv, &e);
+  if (code < 0) {
+    fprintf(stderr, "docker-init: %s\n", e.msg);
+    return strcmp(e.step, "exec") == 0 ? init_exit_status(&e) : 1;
+  }
+  return code;
+}
+
 int main(int argc, char **argv) {
+  const char *base = strrchr(argv[0], '/');
+  if (strcmp(base ? base + 1 : argv[0], "docker-init") == 0) return cmd_init(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "init") == 0) return cmd_init(argc - 2, argv + 2);
   if (argc == 3 && (strcmp(argv[1], "create") == 0 || strcmp(argv[1], "run") == 0)) return cmd_create(argv[2]);
   if (argc >= 4 && strcmp(argv[1], "ctl") == 0) return cmd_ctl(argv[2], argc - 3, argv + 3);
-  if (argc == 3 && strcmp(argv[1], "plan-check") == 0) return cmd_plan_check(argv[2]);
-  if (argc >= 2 && strcmp(argv[1], "exec") == 0) {
-    fprintf(stderr, "berth-core: exec is not implemented yet\n");
-    return 125;
-  }
+  if (argc == 3 && strcmp(argv[1], "plan-check") == 0) return cmd_plan_check(argv[2], PLAN_CONTAINER);
+  if (argc == 4 && strcmp(argv[1], "plan-check") == 0 && strcmp(argv[2], "--exec") == 0)
+    return cmd_plan_check(argv[3], PLAN_EXEC);
   return usage();
 }

@@ -13,7 +13,8 @@
 pid_t ns_clone(int flags, struct berr *e);
 
 /* setns(2) into every `join` of the plan whose type is in `types` (CLONE_NEW* mask). All
- * paths are opened before the first setns, since joining mnt changes path resolution.
+ * paths are opened before the first setns, since joining mnt changes path resolution; they
+ * are joined in the order user, ipc, uts, net, pid, mnt, cgroup (whatever the plan's order).
  * Joining pid affects only children created afterwards (call it before ns_clone). */
 int ns_join(const struct plan *p, int types, struct berr *e);
 

@@ -55,22 +55,30 @@ enum key {
   K_ID, K_NS, K_JOIN, K_UID_MAP, K_GID_MAP, K_HOSTNAME, K_ROOT, K_ROOT_MOUNT, K_READONLY_ROOT,
   K_MOUNT, K_DEVICE, K_SYMLINK, K_MASK, K_READONLY, K_CGROUP, K_RLIMIT, K_OOM_SCORE_ADJ, K_USER,
   K_GROUP, K_CAPS, K_NO_NEW_PRIVS, K_SECCOMP, K_ENV, K_CWD, K_ARG, K_STDIN, K_LOG, K_OOM_COUNTER,
+  K_TERMINAL, K_CONSOLE_SIZE,
 };
 
-/* The closed key set: name, argument count, may it repeat. */
-static const struct { const char *name; int nargs; int repeat; } keys[] = {
-    [K_ID] = {"id", 1, 0},          [K_NS] = {"ns", 1, 1},           [K_JOIN] = {"join", 2, 1},
-    [K_UID_MAP] = {"uid-map", 3, 1}, [K_GID_MAP] = {"gid-map", 3, 1}, [K_HOSTNAME] = {"hostname", 1, 0},
-    [K_ROOT] = {"root", 1, 0},      [K_ROOT_MOUNT] = {"root-mount", 3, 0},
-    [K_READONLY_ROOT] = {"readonly-root", 0, 0},
-    [K_MOUNT] = {"mount", 5, 1},    [K_DEVICE] = {"device", 7, 1},   [K_SYMLINK] = {"symlink", 2, 1},
-    [K_MASK] = {"mask", 1, 1},      [K_READONLY] = {"readonly", 1, 1}, [K_CGROUP] = {"cgroup", 1, 1},
-    [K_RLIMIT] = {"rlimit", 3, 1},  [K_OOM_SCORE_ADJ] = {"oom-score-adj", 1, 0},
-    [K_USER] = {"user", 2, 0},      [K_GROUP] = {"group", 1, 1},     [K_CAPS] = {"caps", 2, 1},
-    [K_NO_NEW_PRIVS] = {"no-new-privs", 0, 0}, [K_SECCOMP] = {"seccomp", 2, 0},
-    [K_ENV] = {"env", 1, 1},        [K_CWD] = {"cwd", 1, 0},         [K_ARG] = {"arg", 1, 1},
-    [K_STDIN] = {"stdin", 1, 0},    [K_LOG] = {"log", 3, 0},         [K_OOM_COUNTER] = {"oom-counter", 2, 0},
+/* The closed key set: name, argument count, may it repeat, which plan kinds accept it
+ * (C = container, X = exec: an exec plan has no namespaces to create, no root, no mounts,
+ * no log - it joins what the container's init already has). */
+#define C PLAN_CONTAINER
+#define X PLAN_EXEC
+static const struct { const char *name; int nargs; int repeat; int kinds; } keys[] = {
+    [K_ID] = {"id", 1, 0, C | X},          [K_NS] = {"ns", 1, 1, C},           [K_JOIN] = {"join", 2, 1, C | X},
+    [K_UID_MAP] = {"uid-map", 3, 1, C},    [K_GID_MAP] = {"gid-map", 3, 1, C}, [K_HOSTNAME] = {"hostname", 1, 0, C},
+    [K_ROOT] = {"root", 1, 0, C},          [K_ROOT_MOUNT] = {"root-mount", 3, 0, C},
+    [K_READONLY_ROOT] = {"readonly-root", 0, 0, C},
+    [K_MOUNT] = {"mount", 5, 1, C},        [K_DEVICE] = {"device", 7, 1, C},   [K_SYMLINK] = {"symlink", 2, 1, C},
+    [K_MASK] = {"mask", 1, 1, C},          [K_READONLY] = {"readonly", 1, 1, C}, [K_CGROUP] = {"cgroup", 1, 1, C | X},
+    [K_RLIMIT] = {"rlimit", 3, 1, C | X},  [K_OOM_SCORE_ADJ] = {"oom-score-adj", 1, 0, C | X},
+    [K_USER] = {"user", 2, 0, C | X},      [K_GROUP] = {"group", 1, 1, C | X},   [K_CAPS] = {"caps", 2, 1, C | X},
+    [K_NO_NEW_PRIVS] = {"no-new-privs", 0, 0, C | X}, [K_SECCOMP] = {"seccomp", 2, 0, C | X},
+    [K_ENV] = {"env", 1, 1, C | X},        [K_CWD] = {"cwd", 1, 0, C | X},       [K_ARG] = {"arg", 1, 1, C | X},
+    [K_STDIN] = {"stdin", 1, 0, C | X},    [K_LOG] = {"log", 3, 0, C},         [K_OOM_COUNTER] = {"oom-counter", 2, 0, C},
+    [K_TERMINAL] = {"terminal", 0, 0, C | X}, [K_CONSOLE_SIZE] = {"console-size", 2, 0, C | X},
 };
+#undef C
+#undef X
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 /* Append one zeroed element to a growable array, keeping one spare slot so string arrays
@@ -304,6 +312,14 @@ static int apply_line(struct plan *p, enum key k, char **f, int lineno, struct b
     if (!need_abs(f[0]) || !f[1][0]) BAD("line %d: bad oom-counter", lineno);
     p->oom_counter_path = f[0]; p->oom_counter_key = f[1];
     break;
+  case K_TERMINAL: p->terminal = 1; break;
+  case K_CONSOLE_SIZE: {
+    uint32_t r, c;
+    if (u32(f[0], &r) || u32(f[1], &c) || r > 65535 || c > 65535) BAD("line %d: console-size is <rows> <cols>, 0..65535", lineno);
+    p->console_rows = (uint16_t)r;
+    p->console_cols = (uint16_t)c;
+    break;
+  }
   }
   return 0;
 nomem:
@@ -311,9 +327,14 @@ nomem:
 }
 
 int plan_parse(char *buf, size_t len, struct plan *p, struct berr *e) {
+  return plan_parse_kind(buf, len, PLAN_CONTAINER, p, e);
+}
+
+int plan_parse_kind(char *buf, size_t len, enum plan_kind kind, struct plan *p, struct berr *e) {
   unsigned char seen[NKEYS] = {0};
   memset(p, 0, sizeof *p);
   p->buf = buf;
+  p->exec = kind == PLAN_EXEC;
   if (memchr(buf, '\0', len) != NULL) BAD("plan contains a NUL byte");
   buf[len] = '\0'; /* callers allocate len+1 (read_file does) */
   char *line = buf;
@@ -341,6 +362,7 @@ int plan_parse(char *buf, size_t len, struct plan *p, struct berr *e) {
       for (k = 0; k < NKEYS; k++)
         if (strcmp(keys[k].name, f[0]) == 0) break;
       if (k == NKEYS) BAD("line %d: unknown key %s", lineno, f[0]);
+      if (!(keys[k].kinds & (int)kind)) BAD("line %d: %s is not allowed in an exec plan", lineno, keys[k].name);
       if (n - 1 != keys[k].nargs) BAD("line %d: %s takes %d argument(s)", lineno, keys[k].name, keys[k].nargs);
       if (seen[k] && !keys[k].repeat) BAD("line %d: %s given twice", lineno, keys[k].name);
       seen[k] = 1;
@@ -349,10 +371,16 @@ int plan_parse(char *buf, size_t len, struct plan *p, struct berr *e) {
     line = next;
   }
   if (lineno == 0) BAD("empty plan");
-  if (p->root == NULL) BAD("plan has no root");
   if (p->nargv == 0) BAD("plan has no arg");
+  if (seen[K_CONSOLE_SIZE] && !p->terminal) BAD("console-size needs terminal");
   int joined = 0;
   for (size_t i = 0; i < p->njoins; i++) joined |= p->joins[i].nstype;
+  if (kind == PLAN_EXEC) {
+    if (!(joined & CLONE_NEWNS)) BAD("exec plan must join a mount namespace (join mnt)");
+    if (joined & CLONE_NEWUSER) return berr_set(e, ENOTSUP, "plan", "user namespaces are not supported yet");
+    return 0;
+  }
+  if (p->root == NULL) BAD("plan has no root");
   if (p->ns_new & joined) BAD("a namespace is both created and joined");
   if (!(p->ns_new & CLONE_NEWNS)) BAD("plan must create a mount namespace (ns mnt)");
   if (p->hostname && !((p->ns_new | joined) & CLONE_NEWUTS)) BAD("hostname needs a private uts namespace");
@@ -361,12 +389,14 @@ int plan_parse(char *buf, size_t len, struct plan *p, struct berr *e) {
   return 0;
 }
 
-int plan_load(const char *path, struct plan *p, struct berr *e) {
+int plan_load(const char *path, struct plan *p, struct berr *e) { return plan_load_kind(path, PLAN_CONTAINER, p, e); }
+
+int plan_load_kind(const char *path, enum plan_kind kind, struct plan *p, struct berr *e) {
   char *buf;
   size_t len;
   memset(p, 0, sizeof *p);
   if (read_file(path, PLAN_LIMIT, &buf, &len, e) < 0) return -1;
-  return plan_parse(buf, len, p, e);
+  return plan_parse_kind(buf, len, kind, p, e);
 }
 
 void plan_free(struct plan *p) {
@@ -456,6 +486,8 @@ int plan_dump(const struct plan *p, struct buf *o) {
   if (p->cwd) L("cwd", 1, p->cwd);
   for (size_t i = 0; i < p->nargv; i++) L("arg", 1, p->argv[i]);
   L("stdin", 1, p->stdin_open ? "open" : "null");
+  if (p->terminal) L("terminal", 0);
+  if (p->console_rows || p->console_cols) L("console-size", 2, num(a, p->console_rows), num(b, p->console_cols));
   if (p->log_path) L("log", 3, p->log_path, num(a, p->log_max_size), num(b, p->log_max_file));
   if (p->oom_counter_path) L("oom-counter", 2, p->oom_counter_path, p->oom_counter_key);
 #undef L

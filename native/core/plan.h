@@ -56,18 +56,28 @@ struct plan {
   char *cwd;
   char **argv; size_t nargv; /* NULL-terminated as well */
   int stdin_open;
+  int terminal;              /* a pty instead of pipes (0002 §8) */
+  uint16_t console_rows, console_cols; /* its initial size; 0 0 = the kernel's default */
   char *log_path; uint64_t log_max_size; uint32_t log_max_file;
   char *oom_counter_path, *oom_counter_key;
+  int exec;                  /* parsed as an exec plan (not part of the text) */
 };
+
+/* What a plan describes: a new container (`berth-core create`), or a process started in a
+ * running one (the shim's `exec` request). The grammar is the same; the allowed keys and the
+ * final checks differ (0002 §2 and §8). */
+enum plan_kind { PLAN_CONTAINER = 1, PLAN_EXEC = 2 };
 
 extern const char *const plan_cap_names[CAP_SET_N];
 
 /* Parse a plan held in buf[0..len) (the buffer is taken over, freed by plan_free, even on
  * error). Returns 0 or -1 with `e` naming the line. Never reads past len. */
 int plan_parse(char *buf, size_t len, struct plan *p, struct berr *e);
+int plan_parse_kind(char *buf, size_t len, enum plan_kind kind, struct plan *p, struct berr *e);
 
-/* Read and parse <path>. */
+/* Read and parse <path> (plan_load: a container plan). */
 int plan_load(const char *path, struct plan *p, struct berr *e);
+int plan_load_kind(const char *path, enum plan_kind kind, struct plan *p, struct berr *e);
 
 void plan_free(struct plan *p);
 

@@ -23,41 +23,19 @@
 #include "limits.h"
 #include "log.h"
 #include "ns.h"
+#include "shim_int.h"
+#include "sync.h"
+#include "tty.h"
 
 #define SOCK_NAME "shim.sock"
-#define MAX_CLIENTS 32
 #define CLIENT_OUT_MAX (4u << 20) /* a client this far behind is dropped */
 #define REQUEST_MAX (1u << 20)
-#define DRAIN_MS 2000             /* after init exits, wait this long for the pipes' EOF */
-
-struct client {
-  int fd;
-  struct buf in, out;
-  int attached, waiting;
-};
-
-struct shim {
-  const struct plan *p;
-  pid_t init;
-  int sigfd, lfd;
-  int out[2];             /* read ends of stdout, stderr; -1 at EOF */
-  int in;                 /* write end of stdin, -1 when closed/none */
-  int close_in;           /* close stdin once the queue is empty */
-  struct buf inq;         /* stdin bytes not yet accepted by the pipe */
-  struct jlog log;
-  int has_log;
-  struct linebuf lb[2];
-  int exited, status, done;
-  struct timespec exit_time, drain_until;
-  int64_t oom_before;
-  struct client clients[MAX_CLIENTS];
-};
 
 static const char *const stream_names[2] = {"stdout", "stderr"};
 
 static void now(struct timespec *ts) { clock_gettime(CLOCK_REALTIME, ts); }
 
-static int64_t mono_ms(void) {
+int64_t shim_mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -73,7 +51,7 @@ static void client_drop(struct client *c) {
   c->fd = -1;
 }
 
-static void client_flush(struct client *c) {
+void client_flush(struct client *c) {
   while (c->fd >= 0 && c->out.len > 0) {
     ssize_t w = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0 && errno == EINTR) continue;
@@ -87,19 +65,23 @@ static void client_flush(struct client *c) {
   if (c->fd >= 0 && c->out.len > CLIENT_OUT_MAX) client_drop(c);
 }
 
-/* Queue one reply line made of `n` fields (the first is the word, raw; the rest escaped). */
-static void client_send(struct client *c, const char *word, int n, const char *const *fields, const size_t *lens) {
-  int rc = buf_append(&c->out, word, strlen(word));
+int shim_line(struct buf *b, const char *word, int n, const char *const *fields, const size_t *lens) {
+  int rc = buf_append(b, word, strlen(word));
   for (int i = 0; i < n && rc == 0; i++)
-    rc = buf_putc(&c->out, ' ') || field_append(&c->out, fields[i], lens ? lens[i] : strlen(fields[i]));
-  if (rc || buf_putc(&c->out, '\n')) {
+    rc = buf_putc(b, ' ') || field_append(b, fields[i], lens ? lens[i] : strlen(fields[i]));
+  return rc || buf_putc(b, '\n') ? -1 : 0;
+}
+
+/* Queue one reply line made of `n` fields (the first is the word, raw; the rest escaped). */
+void client_send(struct client *c, const char *word, int n, const char *const *fields, const size_t *lens) {
+  if (shim_line(&c->out, word, n, fields, lens) < 0) {
     client_drop(c);
     return;
   }
   client_flush(c);
 }
 
-static void client_error(struct client *c, int err, const char *msg) {
+void client_error(struct client *c, int err, const char *msg) {
   char num[16];
   snprintf(num, sizeof num, "%d", err);
   client_send(c, "error", 2, (const char *const[]){num, msg}, NULL);
@@ -118,11 +100,12 @@ static void exit_fields(struct shim *s, char code[16], char sig[16], char t[48],
 }
 
 static void handle_request(struct shim *s, struct client *c, char *line) {
-  char *f[3];
-  size_t lens[3];
+  char *f[4];
+  size_t lens[4];
   struct berr e = {0};
-  int n = fields_split(line, f, lens, 3, 1, &e);
+  int n = fields_split(line, f, lens, 4, 1, &e);
   if (n < 0) return client_error(c, EINVAL, e.msg);
+  if (shim_exec_request(s, c, f, lens, n)) return;
   if (strcmp(f[0], "state") == 0 && n == 1) {
     char pid[16];
     snprintf(pid, sizeof pid, "%d", (int)s->init);
@@ -140,16 +123,25 @@ static void handle_request(struct shim *s, struct client *c, char *line) {
     return client_send(c, "ok", 0, NULL, NULL);
   }
   if (strcmp(f[0], "attach") == 0 && n == 1) {
+    if (c->exec_attached) return client_error(c, EBUSY, "connection is attached to an exec");
     c->attached = 1;
     return client_send(c, "ok", 0, NULL, NULL);
   }
   if (strcmp(f[0], "stdin") == 0 && n == 2) {
-    if (s->in < 0 || s->close_in) return client_error(c, EPIPE, "stdin is closed");
-    if (buf_append(&s->inq, f[1], lens[1]) < 0) return client_error(c, ENOMEM, "out of memory");
+    if (s->in.fd < 0 || s->in.closing) return client_error(c, EPIPE, "stdin is closed");
+    if (buf_append(&s->in.q, f[1], lens[1]) < 0) return client_error(c, ENOMEM, "out of memory");
     return; /* unacknowledged, so input can stream */
   }
   if (strcmp(f[0], "close-stdin") == 0 && n == 1) {
-    s->close_in = 1;
+    s->in.closing = 1;
+    return client_send(c, "ok", 0, NULL, NULL);
+  }
+  if (strcmp(f[0], "resize") == 0 && n == 3) {
+    uint64_t rows, cols;
+    if (parse_u64(f[1], &rows) < 0 || parse_u64(f[2], &cols) < 0 || rows > 65535 || cols > 65535)
+      return client_error(c, EINVAL, "bad size");
+    if (s->tty < 0) return client_error(c, ENOTTY, "not a tty");
+    if (tty_resize(s->tty, (uint16_t)rows, (uint16_t)cols, &e) < 0) return client_error(c, e.err, e.msg);
     return client_send(c, "ok", 0, NULL, NULL);
   }
   if (strcmp(f[0], "wait") == 0 && n == 1) {
@@ -158,7 +150,7 @@ static void handle_request(struct shim *s, struct client *c, char *line) {
   }
   if (strcmp(f[0], "delete") == 0 && n == 1) {
     if (!s->exited) return client_error(c, EBUSY, "container is running");
-    s->drain_until.tv_sec = 0; /* stop draining now */
+    s->drain_until = 0; /* stop draining now */
     return client_send(c, "ok", 0, NULL, NULL);
   }
   client_error(c, EINVAL, "unknown request");
@@ -217,22 +209,28 @@ static void read_output(struct shim *s, int i) {
       client_send(&s->clients[k], stream_names[i], 1, (const char *const[]){chunk}, (const size_t[]){(size_t)r});
 }
 
-static void write_stdin(struct shim *s) {
-  while (s->in >= 0 && s->inq.len > 0) {
-    ssize_t w = write(s->in, s->inq.data, s->inq.len);
+void input_write(struct input *in) {
+  while (in->fd >= 0 && in->q.len > 0) {
+    ssize_t w = write(in->fd, in->q.data, in->q.len);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0 && errno == EAGAIN) return;
-    if (w < 0) { /* the container closed its stdin */
-      s->inq.len = 0;
-      s->close_in = 1;
+    if (w < 0) { /* the process closed its stdin */
+      in->q.len = 0;
+      in->closing = 1;
       break;
     }
-    buf_consume(&s->inq, (size_t)w);
+    buf_consume(&in->q, (size_t)w);
   }
-  if (s->in >= 0 && s->close_in && s->inq.len == 0) {
-    close(s->in);
-    s->in = -1;
+  if (in->fd >= 0 && in->closing && in->q.len == 0) {
+    close(in->fd);
+    in->fd = -1;
   }
+}
+
+void input_close(struct input *in) {
+  if (in->fd >= 0) close(in->fd);
+  in->fd = -1;
+  buf_free(&in->q);
 }
 
 static void reap(struct shim *s) {
@@ -248,9 +246,9 @@ static void reap(struct shim *s) {
       s->exited = 1;
       s->status = st;
       now(&s->exit_time);
-      int64_t until = mono_ms() + DRAIN_MS;
-      s->drain_until.tv_sec = until / 1000;
-      s->drain_until.tv_nsec = (until % 1000) * 1000000;
+      s->drain_until = shim_mono_ms() + DRAIN_MS;
+    } else {
+      shim_exec_reaped(s, pid, st);
     }
   }
 }
@@ -269,6 +267,10 @@ static void finish(struct shim *s) {
     fsync(s->log.fd);
     log_close(&s->log);
   }
+  shim_exec_finish(s);
+  input_close(&s->in);
+  if (s->tty >= 0) close(s->tty);
+  s->tty = -1;
   exit_fields(s, code, sig, t, &oom);
   snprintf(pid, sizeof pid, "%d", (int)s->init);
   buf_append(&rec, "berth-exit 1\npid ", 17);
@@ -306,11 +308,7 @@ static void finish(struct shim *s) {
 static int result_error(int fd, struct buf *warnings, const struct berr *e) {
   struct buf b = {0};
   char status[8], err[16];
-  int code = 125;
-  if (strcmp(e->step, "exec") == 0) {
-    if (e->err == ENOENT) code = 127;
-    else if (e->err == EACCES || e->err == EPERM || e->err == EISDIR || e->err == ENOEXEC) code = 126;
-  }
+  int code = init_exit_status(e);
   snprintf(status, sizeof status, "%d", code);
   snprintf(err, sizeof err, "%d", e->err);
   buf_append(&b, "berth-result 1\n", 15);
@@ -350,9 +348,12 @@ static int listen_socket(struct berr *e) {
 static int start_container(struct shim *s, struct buf *warnings, struct berr *e) {
   const struct plan *p = s->p;
   int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1}, sp[2] = {-1, -1};
-  int rc = -1;
-  if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-      (p->stdin_open ? pipe2(inp, O_CLOEXEC) : (inp[0] = open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0 ||
+  cleanup_fd int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  int rc = -1, master = -1, ev;
+  pid_t unused;
+  /* with a terminal the child starts on /dev/null and replaces 0/1/2 by the pty slave */
+  if (null < 0 || (!p->terminal && (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)) ||
+      (!p->terminal && p->stdin_open && pipe2(inp, O_CLOEXEC) < 0) ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
     berr_set(e, errno, "stdio", "pipes: %s", strerror(errno));
     goto out;
@@ -362,7 +363,8 @@ static int start_container(struct shim *s, struct buf *warnings, struct berr *e)
   if (pid < 0) goto out;
   if (pid == 0) {
     close(sp[0]);
-    init_run(p, (const int[]){inp[0], outp[1], errp[1]}, sp[1]);
+    init_run(p, (const int[]){inp[0] >= 0 ? inp[0] : null, outp[1] >= 0 ? outp[1] : null, errp[1] >= 0 ? errp[1] : null},
+             sp[1]);
   }
   s->init = pid;
   close(sp[1]);
@@ -374,28 +376,44 @@ static int start_container(struct shim *s, struct buf *warnings, struct berr *e)
     waitpid(pid, NULL, 0);
     goto out;
   }
-  struct init_msg m;
-  ssize_t n = recv(sp[0], &m, sizeof m, 0);
-  if (n != 0) { /* EOF means execve succeeded (the socket was CLOEXEC) */
-    if (n == (ssize_t)sizeof m) {
-      m.step[sizeof m.step - 1] = m.msg[sizeof m.msg - 1] = '\0';
-      berr_set(e, m.err, m.step, "%s", m.msg);
-    } else {
-      berr_set(e, n < 0 ? errno : EPROTO, "sync", "bad message from container init");
-    }
+  /* the pty master may come first; EOF means execve succeeded (the socket was CLOEXEC) */
+  while ((ev = sync_recv(sp[0], &master, &unused, e)) == SYNC_TTY) {
+    if (s->tty >= 0) close(s->tty);
+    s->tty = master;
+  }
+  if (ev != SYNC_EOF) {
+    if (ev == SYNC_PID) berr_set(e, EPROTO, "sync", "bad message from container init");
     waitpid(pid, NULL, 0);
     goto out;
   }
-  s->out[0] = outp[0];
-  s->out[1] = errp[0];
-  outp[0] = errp[0] = -1;
-  if (p->stdin_open) {
-    s->in = inp[1];
-    inp[1] = -1;
-    fcntl(s->in, F_SETFL, O_NONBLOCK);
+  if (p->terminal) {
+    if (s->tty < 0) {
+      berr_set(e, EPROTO, "console", "container init sent no pty");
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      goto out;
+    }
+    /* one master: read through one dup, write stdin through another (close-stdin closes
+     * only that one), resize on the original; O_NONBLOCK is shared by all three */
+    fcntl(s->tty, F_SETFL, O_NONBLOCK);
+    s->out[0] = fcntl(s->tty, F_DUPFD_CLOEXEC, 3);
+    if (p->stdin_open) s->in.fd = fcntl(s->tty, F_DUPFD_CLOEXEC, 3);
+  } else {
+    s->out[0] = outp[0];
+    s->out[1] = errp[0];
+    outp[0] = errp[0] = -1;
+    if (p->stdin_open) {
+      s->in.fd = inp[1];
+      inp[1] = -1;
+      fcntl(s->in.fd, F_SETFL, O_NONBLOCK);
+    }
   }
   rc = 0;
 out:
+  if (rc < 0 && s->tty >= 0) {
+    close(s->tty);
+    s->tty = -1;
+  }
   for (int i = 0; i < 2; i++) {
     if (outp[i] >= 0) close(outp[i]);
     if (errp[i] >= 0) close(errp[i]);
@@ -412,9 +430,10 @@ int shim_run(const struct plan *p, const char *bundle, int result_fd) {
   sigset_t mask;
 
   s.p = p;
-  s.in = s.lfd = s.sigfd = -1;
+  s.in.fd = s.lfd = s.sigfd = s.tty = -1;
   s.out[0] = s.out[1] = -1;
   for (int i = 0; i < MAX_CLIENTS; i++) s.clients[i].fd = -1;
+  for (int i = 0; i < MAX_EXECS; i++) s.execs[i].out[0] = s.execs[i].out[1] = s.execs[i].tty = s.execs[i].in.fd = -1;
 
   signal(SIGPIPE, SIG_IGN);
   sigemptyset(&mask);
@@ -456,38 +475,52 @@ int shim_run(const struct plan *p, const char *bundle, int result_fd) {
     close(result_fd);
   }
   for (;;) {
-    struct pollfd pf[4 + MAX_CLIENTS];
+    struct pollfd pf[5 + 3 * MAX_EXECS + MAX_CLIENTS];
+    struct poll_tag tag[5 + 3 * MAX_EXECS + MAX_CLIENTS];
     int n = 0, timeout = -1;
+    int64_t exec_deadline = shim_exec_tick(&s), t = shim_mono_ms();
     if (s.exited) {
-      int64_t left = (int64_t)s.drain_until.tv_sec * 1000 + s.drain_until.tv_nsec / 1000000 - mono_ms();
-      if ((s.out[0] < 0 && s.out[1] < 0) || left <= 0) break;
-      timeout = (int)left;
+      /* done when the output is drained (or the drain time is over) and every exec is
+       * finished (they die with the init's pid namespace; bounded by the same time) */
+      int drained = s.out[0] < 0 && s.out[1] < 0;
+      if ((drained && shim_exec_idle(&s)) || s.drain_until <= t) break;
+      timeout = (int)(s.drain_until - t);
     }
-    pf[n++] = (struct pollfd){.fd = s.sigfd, .events = POLLIN};
-    pf[n++] = (struct pollfd){.fd = s.lfd, .events = POLLIN};
-    pf[n++] = (struct pollfd){.fd = s.out[0], .events = POLLIN};
-    pf[n++] = (struct pollfd){.fd = s.out[1], .events = POLLIN};
-    int in_idx = -1;
-    if (s.in >= 0 && s.inq.len > 0) {
-      in_idx = n;
-      pf[n++] = (struct pollfd){.fd = s.in, .events = POLLOUT};
-    }
-    int cbase = n;
-    for (int i = 0; i < MAX_CLIENTS; i++)
-      pf[n++] = (struct pollfd){.fd = s.clients[i].fd, .events = POLLIN | (s.clients[i].out.len ? POLLOUT : 0)};
-    if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR) break;
-    if (pf[0].revents) reap(&s);
-    if (pf[1].revents) accept_client(&s);
+    if (exec_deadline >= 0 && (timeout < 0 || exec_deadline - t < timeout))
+      timeout = exec_deadline > t ? (int)(exec_deadline - t) : 0;
+#define ADD(f, ev, k, i, st) (pf[n] = (struct pollfd){.fd = (f), .events = (ev)}, tag[n++] = (struct poll_tag){(k), (i), (st)})
+    ADD(s.sigfd, POLLIN, PK_SIGNAL, 0, 0);
+    ADD(s.lfd, POLLIN, PK_LISTEN, 0, 0);
     for (int i = 0; i < 2; i++)
-      if (pf[2 + i].revents) read_output(&s, i);
-    if (in_idx >= 0 && pf[in_idx].revents) write_stdin(&s);
-    for (int i = 0; i < MAX_CLIENTS; i++) {
-      struct client *c = &s.clients[i];
-      if (c->fd < 0) continue;
-      if (pf[cbase + i].revents & POLLOUT) client_flush(c);
-      if (c->fd >= 0 && pf[cbase + i].revents & (POLLIN | POLLHUP | POLLERR)) client_read(&s, c);
+      if (s.out[i] >= 0) ADD(s.out[i], POLLIN, PK_OUT, 0, i);
+    if (s.in.fd >= 0 && s.in.q.len > 0) ADD(s.in.fd, POLLOUT, PK_IN, 0, 0);
+    n = shim_exec_poll(&s, pf, tag, n);
+    for (int i = 0; i < MAX_CLIENTS; i++)
+      if (s.clients[i].fd >= 0) ADD(s.clients[i].fd, POLLIN | (s.clients[i].out.len ? POLLOUT : 0), PK_CLIENT, i, 0);
+#undef ADD
+    if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR) break;
+    for (int k = 0; k < n; k++) {
+      if (!pf[k].revents) continue;
+      struct poll_tag *g = &tag[k];
+      switch (g->kind) {
+      case PK_SIGNAL: reap(&s); break;
+      case PK_LISTEN: accept_client(&s); break;
+      case PK_OUT: read_output(&s, g->stream); break;
+      case PK_IN: input_write(&s.in); break;
+      case PK_EXEC_OUT: shim_exec_output(&s, g->idx, g->stream); break;
+      case PK_EXEC_IN: input_write(&s.execs[g->idx].in); break;
+      case PK_CLIENT: {
+        struct client *c = &s.clients[g->idx];
+        /* the slot may have been dropped and reused by accept_client in this round */
+        if (c->fd != pf[k].fd) break;
+        if (pf[k].revents & POLLOUT) client_flush(c);
+        if (c->fd >= 0 && pf[k].revents & (POLLIN | POLLHUP | POLLERR)) client_read(&s, c);
+        break;
+      }
+      }
     }
-    write_stdin(&s);
+    input_write(&s.in);
+    for (int i = 0; i < MAX_EXECS; i++) input_write(&s.execs[i].in);
   }
   finish(&s);
   return 0;

@@ -61,7 +61,16 @@ static int report(void) {
   char buf[4096];
   gid_t groups[256];
   int ng = getgroups(256, groups);
-  printf("{\"pid\":%d,\"ppid\":%d,", getpid(), getppid());
+  printf("{\"pid\":%d,\"ppid\":%d,\"pid1comm\":", getpid(), getppid());
+  FILE *c1 = fopen("/proc/1/comm", "r");
+  if (c1 && fgets(buf, sizeof buf, c1)) {
+    buf[strcspn(buf, "\n")] = '\0';
+    jstr(buf);
+  } else {
+    printf("null");
+  }
+  if (c1) fclose(c1);
+  printf(",");
   gethostname(buf, sizeof buf);
   printf("\"hostname\":");
   jstr(buf);

@@ -38,7 +38,7 @@ trap cleanup EXIT
 # --- fixtures: a tiny rootfs (probe + busybox), cgroups for the test -------------------------
 mkdir -p "$T/lower/bin" "$T/lower/etc" "$T/lower/work"
 cp "$PROBE" "$T/lower/bin/probe"
-[ -n "$BUSYBOX" ] && cp "$BUSYBOX" "$T/lower/bin/busybox" && for a in sh cat echo printf sleep; do ln -s busybox "$T/lower/bin/$a"; done
+[ -n "$BUSYBOX" ] && cp "$BUSYBOX" "$T/lower/bin/busybox" && for a in sh cat echo printf sleep tty stty; do ln -s busybox "$T/lower/bin/$a"; done
 echo "not executable" > "$T/lower/bin/noexec"; chmod 0644 "$T/lower/bin/noexec"
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
   mkdir "/sys/fs/cgroup/$NAME"; CGROUPS+=("/sys/fs/cgroup/$NAME")
@@ -100,6 +100,8 @@ wait_exit() { for _ in $(seq 100); do [ -f "$T/$1/exit" ] && return 0; sleep 0.1
 field() { awk -v k="$2" '$1 == k {print $2}' "$T/$1/exit"; }
 # logtext <name> <stream>: the concatenated, JSON-decoded log of one stream
 logtext() { node -e 'const fs=require("fs");let o="";for(const l of fs.readFileSync(process.argv[1],"utf8").split("\n")){if(!l)continue;const j=JSON.parse(l);if(j.stream===process.argv[2])o+=j.log}process.stdout.write(o)' "$T/$1/$1-json.log" "$2"; }
+# attach_text <file>: the decoded data of the `stdout`/`stderr` lines of an attach stream
+attach_text() { node -e 'const fs=require("fs");let o=Buffer.alloc(0);for(const l of fs.readFileSync(process.argv[1],"latin1").split("\n")){const f=l.split(" ");if((f[0]==="stdout"||f[0]==="stderr")&&f.length===2){const d=f[1]==="-"?"":f[1];o=Buffer.concat([o,Buffer.from(d.replace(/%([0-9A-Fa-f]{2})/g,(_,h)=>String.fromCharCode(parseInt(h,16))),"latin1")])}}process.stdout.write(o)' "$1"; }
 # probe_check <name> <js expression over p (probe JSON)>
 probe_check() { logtext "$1" stdout | node -e 'const p=JSON.parse(require("fs").readFileSync(0,"utf8"));const ok=eval(process.argv[1]);if(!ok){console.error(JSON.stringify(p).slice(0,3000));process.exit(1)}' "$2"; }
 
@@ -164,6 +166,7 @@ if [ -n "$BUSYBOX" ]; then
   check "shim is in its own session" [ "$(awk '{print $6}' "/proc/$SHIM/stat")" != "$(awk '{print $6}' /proc/$$/stat)" ]
   check "shim socket: state" bash -c "'$CORE' ctl '$T/svc' state | grep -qx 'state running $INIT'"
   check "shim socket: unknown request" bash -c "'$CORE' ctl '$T/svc' bogus | grep -q '^error 22 '"
+  check "resize without a tty: error 25" bash -c "'$CORE' ctl '$T/svc' resize 10 10 | grep -q '^error 25 '"
   "$CORE" ctl "$T/svc" attach > "$T/svc/attach.out" &
   ATTACH=$!
   sleep 0.2
@@ -185,6 +188,123 @@ if [ -n "$BUSYBOX" ]; then
   sleep 0.2
   # gone or a zombie of whoever reaps orphans here
   check "shim gone after the exit" bash -c "! grep -q '^[^ ]* ([^)]*) [RSD]' /proc/$SHIM/stat 2>/dev/null && [ ! -e '$T/svc/shim.sock' ]"
+
+  # --- 7. a TTY container: a pty of its own devpts, resize, raw attach, Docker's TTY log ---
+  bundle tty "terminal" "console-size 30 100" "stdin open" "arg sh" "arg -c" \
+    'arg read%20x;%20tty;%20stty%20size;%20printf%20"one\ntwo\nthree\n";%20read%20y;%20stty%20size;%20echo%20bye%20>&2'
+  check "tty: create exits 0" [ "$(run tty)" = 0 ]
+  TSHIM=$(awk '$1=="started"{print $3}' "$T/tty/result")
+  "$CORE" ctl "$T/tty" attach > "$T/tty/attach.out" &
+  TATT=$!
+  sleep 0.2
+  "$CORE" ctl "$T/tty" stdin "go"$'\n' >/dev/null
+  sleep 0.3
+  echo "shim RSS (tty container): $(ps -o rss= -p "$TSHIM" | tr -d ' ') KiB"
+  check "tty: resize answers ok" bash -c "'$CORE' ctl '$T/tty' resize 40 120 | grep -qx ok"
+  "$CORE" ctl "$T/tty" stdin "x"$'\n' >/dev/null
+  wait "$TATT" || true
+  wait_exit tty
+  attach_text "$T/tty/attach.out" > "$T/tty/attach.txt"
+  check "tty: tty is /dev/pts/0" grep -q $'^/dev/pts/0\r$' "$T/tty/attach.txt"
+  check "tty: stty size is console-size" grep -q $'^30 100\r$' "$T/tty/attach.txt"
+  check "tty: resize changed the size" grep -q $'^40 120\r$' "$T/tty/attach.txt"
+  check "tty: stderr goes to the tty too" grep -q $'^bye\r$' "$T/tty/attach.txt"
+  check "tty: attach chunk not line-split" grep -q '^stdout one%0D%0Atwo%0D%0Athree%0D%0A' "$T/tty/attach.out"
+  check "tty: exit 0" [ "$(field tty code)" = 0 ]
+  check "tty: log has one entry per line with \\r\\n" bash -c "grep -qF '{\"log\":\"one\\r\\n\",\"stream\":\"stdout\",' '$T/tty/tty-json.log' && grep -qF '{\"log\":\"two\\r\\n\",\"stream\":\"stdout\",' '$T/tty/tty-json.log' && grep -qF '{\"log\":\"bye\\r\\n\",\"stream\":\"stdout\",' '$T/tty/tty-json.log'"
+  check "tty: log is all stdout" bash -c "! grep -q '\"stream\":\"stderr\"' '$T/tty/tty-json.log'"
+  check "tty: log holds the echoed input" grep -qF '{"log":"go\r\n","stream":"stdout",' "$T/tty/tty-json.log"
+
+  # --- 8. exec into a running container ------------------------------------------------------
+  bundle xc "arg sleep" "arg 30"
+  check "exec: container starts" [ "$(run xc)" = 0 ]
+  XINIT=$(awk '$1=="started"{print $2}' "$T/xc/result")
+  # xplan <name> <extra lines...>: an exec plan like the container's process
+  xplan() {
+    local n=$1; shift
+    {
+      echo "berth-plan 1"
+      for ns in pid mnt uts ipc net; do echo "join $ns /proc/$XINIT/ns/$ns"; done
+      for c in "${CGROUPS[@]}"; do echo "cgroup $c"; done
+      for s in bounding effective permitted; do echo "caps $s 0xa80425fb"; done
+      echo "no-new-privs"
+      echo "seccomp 0 060000000000ff7f"
+      echo "env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+      for l in "$@"; do echo "$l"; done
+    } > "$T/xc/$n.plan"
+  }
+  xplan probe "arg probe" "arg json"
+  check "exec: plan-check --exec" "$CORE" plan-check --exec "$T/xc/probe.plan" > /dev/null
+  check "exec: started" bash -c "'$CORE' ctl '$T/xc' exec p1 '$T/xc/probe.plan' | grep -q '^exec-started p1 [0-9]*$'"
+  check "exec: duplicate id refused" bash -c "'$CORE' ctl '$T/xc' exec p1 '$T/xc/probe.plan' | grep -q '^error 17 '"
+  "$CORE" ctl "$T/xc" attach-exec p1 > "$T/xc/p1.out"
+  check "exec: attach-exec ends with exec-exit" grep -qx 'exec-exit p1 0 0' "$T/xc/p1.out"
+  attach_text "$T/xc/p1.out" > "$T/xc/p1.json"
+  xcheck() { node -e 'const p=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const ok=eval(process.argv[2]);if(!ok){console.error(JSON.stringify(p).slice(0,3000));process.exit(1)}' "$T/xc/p1.json" "$1"; }
+  check "exec: same pid ns, init is 1" xcheck 'p.pid!==1 && p.ppid===0 && p.pid1comm==="sleep"'
+  check "exec: same hostname" xcheck 'p.hostname==="xc"'
+  INIT_MOUNTS=$(awk '{print $5}' "/proc/$XINIT/mountinfo" | paste -sd, -)
+  check "exec: same mounts as the init" xcheck "p.mounts.map(m=>m.target).join(',')==='$INIT_MOUNTS'"
+  INIT_CG=$(paste -sd'|' "/proc/$XINIT/cgroup")
+  check "exec: same cgroups as the init" xcheck "p.cgroup.join('|')==='$INIT_CG'"
+  check "exec: the plan's caps, NNP and seccomp" xcheck 'p.CapEff==="00000000a80425fb" && p.CapBnd==="00000000a80425fb" && p.NoNewPrivs==="1" && p.Seccomp==="2"'
+  check "exec: env from the plan only" xcheck '!p.env.some(e=>e.startsWith("HOSTNAME="))'
+  check "exec: wait-exec after the end" bash -c "'$CORE' ctl '$T/xc' wait-exec p1 | grep -qx 'exec-exit p1 0 0'"
+  xplan code "arg probe" "arg exit" "arg 7"
+  "$CORE" ctl "$T/xc" exec c7 "$T/xc/code.plan" > /dev/null
+  check "exec: exit code through wait-exec" bash -c "'$CORE' ctl '$T/xc' wait-exec c7 | grep -qx 'exec-exit c7 7 0'"
+  xplan miss "arg nosuchbinary"
+  check "exec: missing binary is 127" bash -c "'$CORE' ctl '$T/xc' exec m1 '$T/xc/miss.plan' | grep -q '^exec-error m1 127 exec 2 exec:%20\"nosuchbinary\":%20executable%20file%20not%20found'"
+  check "exec: failed exec has no record" bash -c "'$CORE' ctl '$T/xc' wait-exec m1 | grep -q '^error 2 '"
+  xplan xt "terminal" "console-size 20 60" "stdin open" "arg sh" "arg -c" 'arg tty;%20stty%20size;%20read%20x;%20stty%20size;%20exit%204'
+  check "exec tty: started" bash -c "'$CORE' ctl '$T/xc' exec t1 '$T/xc/xt.plan' | grep -q '^exec-started t1 '"
+  "$CORE" ctl "$T/xc" attach-exec t1 > "$T/xc/t1.out" &
+  XATT=$!
+  sleep 0.3
+  check "exec tty: resize-exec" bash -c "'$CORE' ctl '$T/xc' resize-exec t1 33 77 | grep -qx ok"
+  "$CORE" ctl "$T/xc" stdin-exec t1 $'\n' > /dev/null
+  wait "$XATT" || true
+  attach_text "$T/xc/t1.out" > "$T/xc/t1.txt"
+  check "exec tty: a pty of the container" grep -q $'^/dev/pts/[0-9]*\r$' "$T/xc/t1.txt"
+  check "exec tty: console-size" grep -q $'^20 60\r$' "$T/xc/t1.txt"
+  check "exec tty: resized" grep -q $'^33 77\r$' "$T/xc/t1.txt"
+  check "exec tty: exit code" grep -qx 'exec-exit t1 4 0' "$T/xc/t1.out"
+  xplan xi "stdin open" "arg cat"
+  "$CORE" ctl "$T/xc" exec i1 "$T/xc/xi.plan" > /dev/null
+  check "exec: resize-exec without a tty: error 25" bash -c "'$CORE' ctl '$T/xc' resize-exec i1 1 1 | grep -q '^error 25 '"
+  "$CORE" ctl "$T/xc" stdin-exec i1 "hello exec"$'\n' > /dev/null
+  "$CORE" ctl "$T/xc" close-stdin-exec i1 > /dev/null
+  "$CORE" ctl "$T/xc" attach-exec i1 > "$T/xc/i1.out"
+  check "exec stdin: echoed back" grep -qx 'stdout hello%20exec%0A' "$T/xc/i1.out"
+  check "exec stdin: exit 0 at EOF" grep -qx 'exec-exit i1 0 0' "$T/xc/i1.out"
+  check "exec: unknown exec id" bash -c "'$CORE' ctl '$T/xc' attach-exec nope | grep -q '^error 2 '"
+  check "exec: output not in the container log" bash -c "! grep -qs 'hello\\|pid1comm' '$T/xc/xc-json.log'"
+  "$CORE" ctl "$T/xc" kill 9 > /dev/null
+  wait_exit xc
+  check "exec: refused after the exit" bash -c "[ ! -e '$T/xc/shim.sock' ]"
+
+  # --- 9. --init: berth-core as docker-init -------------------------------------------------
+  ZOMB='arg (sleep%200.1%20&);%20exec%20sleep%201.5'
+  bundle zomb "arg sh" "arg -c" "$ZOMB"
+  bundle zinit "mount bind $CORE /sbin/docker-init ro -" "arg /sbin/docker-init" "arg --" "arg sh" "arg -c" "$ZOMB"
+  run zomb > /dev/null; run zinit > /dev/null
+  sleep 0.7
+  # zombies <init pid>: processes in state Z whose parent is the container's PID 1
+  zombies() { local n=0; for s in /proc/[0-9]*/status; do awk -v pp="$1" '/^State:/{s=$2} /^PPid:/{p=$2} END{exit !(s=="Z"&&p==pp)}' "$s" 2>/dev/null && n=$((n+1)); done; echo $n; }
+  check "init: without it an orphan stays a zombie" [ "$(zombies "$(awk '$1=="started"{print $2}' "$T/zomb/result")")" -ge 1 ]
+  check "init: with it no zombie remains" [ "$(zombies "$(awk '$1=="started"{print $2}' "$T/zinit/result")")" = 0 ]
+  wait_exit zomb; wait_exit zinit
+  check "init: exit code of the child" [ "$(field zinit code)" = 0 ]
+  bundle zsig "mount bind $CORE /sbin/docker-init ro -" "arg /sbin/docker-init" "arg --" "arg sleep" "arg 30"
+  run zsig > /dev/null
+  sleep 0.3
+  kill -TERM "$(awk '$1=="started"{print $3}' "$T/zsig/result")"
+  wait_exit zsig
+  check "init: SIGTERM forwarded, exit 143" [ "$(field zsig code)" = 143 ] && [ "$(field zsig signal)" = 0 ]
+  check "init: as a command, child's code" bash -c "'$CORE' init -- sh -c 'exit 3'; [ \$? = 3 ]"
+  check "init: missing command is 127" bash -c "'$CORE' init -- /nonexistent-berth 2>/dev/null; [ \$? = 127 ]"
+  ln -s "$CORE" "$T/docker-init"
+  check "init: as docker-init, killed child is 128+sig" bash -c "'$T/docker-init' -- sh -c 'kill -TERM \$\$'; [ \$? = 143 ]"
 
   # --- 5. log rotation --------------------------------------------------------------------
   bundle rot "arg sh" "arg -c" 'arg i=0;%20while%20[%20$i%20-lt%20200%20];%20do%20echo%20line$i;%20i=$((i+1));%20done'

@@ -20,7 +20,13 @@ static const char good[] =
     "device /dev/null c 1 3 0666 0 0\nsymlink /dev/fd /proc/self/fd\nmask /proc/kcore\nreadonly /proc/sys\n"
     "cgroup /sys/fs/cgroup/x\nrlimit NOFILE 1024 unlimited\noom-score-adj -5\nuser 1000 1000\ngroup 10\n"
     "caps bounding 0xa80425fb\nno-new-privs\nseccomp 0 060000000000ff7f\nenv A=%25\ncwd /w\narg sh\narg -\narg %2D\n"
-    "stdin open\nlog /l 100 3\noom-counter /m oom_kill\n";
+    "stdin open\nterminal\nconsole-size 24 80\nlog /l 100 3\noom-counter /m oom_kill\n";
+
+static const char good_exec[] =
+    "berth-plan 1\nid c1-x1\njoin pid /proc/9/ns/pid\njoin mnt /proc/9/ns/mnt\njoin net /proc/9/ns/net\n"
+    "cgroup /sys/fs/cgroup/x\nrlimit NOFILE 10 20\nuser 1000 1000\ngroup 5\ncaps bounding 0xa80425fb\n"
+    "no-new-privs\nseccomp 0 060000000000ff7f\nenv PATH=/bin\ncwd /\narg sh\narg -c\narg tty\nstdin open\n"
+    "terminal\nconsole-size 0 132\n";
 
 /* parse a copy of s (plan_parse takes over a buffer of len+1 bytes) */
 static int parse(const char *s, size_t len, struct plan *p, struct berr *e) {
@@ -42,6 +48,7 @@ static void test_plan_good(void) {
   CHECK(p.nargv == 3 && strcmp(p.argv[1], "") == 0 && strcmp(p.argv[2], "-") == 0 && p.argv[3] == NULL);
   CHECK(strcmp(p.env[0], "A=%") == 0 && p.env[1] == NULL);
   CHECK(p.caps[CAP_SET_BOUNDING] == 0xa80425fb && p.no_new_privs && p.stdin_open && p.log_max_file == 3);
+  CHECK(p.terminal && p.console_rows == 24 && p.console_cols == 80 && !p.exec);
   /* round trip: dump(parse(dump(p))) == dump(p) */
   CHECK(plan_dump(&p, &d1) == 0);
   CHECK(parse(d1.data, d1.len, &q, &e) == 0);
@@ -51,6 +58,68 @@ static void test_plan_good(void) {
   plan_free(&q);
   buf_free(&d1);
   buf_free(&d2);
+}
+
+/* an exec plan: its own key set, same grammar, same round trip */
+static void test_exec_plan(void) {
+  struct plan p, q;
+  struct berr e = {0};
+  struct buf d1 = {0}, d2 = {0};
+  char *b = strdup(good_exec);
+  CHECK(plan_parse_kind(b, strlen(good_exec), PLAN_EXEC, &p, &e) == 0);
+  if (e.msg[0]) fprintf(stderr, "%s\n", e.msg);
+  CHECK(p.exec && p.njoins == 3 && p.terminal && p.console_rows == 0 && p.console_cols == 132 && p.nargv == 3);
+  CHECK(p.root == NULL && p.ns_new == 0 && p.nmounts == 0);
+  CHECK(plan_dump(&p, &d1) == 0);
+  b = malloc(d1.len + 1);
+  memcpy(b, d1.data, d1.len);
+  CHECK(plan_parse_kind(b, d1.len, PLAN_EXEC, &q, &e) == 0);
+  CHECK(plan_dump(&q, &d2) == 0);
+  CHECK(d1.len == d2.len && memcmp(d1.data, d2.data, d1.len) == 0);
+  plan_free(&q);
+  /* an exec plan is not a container plan (no root, no ns mnt) */
+  b = strdup(good_exec);
+  CHECK(plan_parse(b, strlen(good_exec), &q, &e) < 0);
+  plan_free(&q);
+  plan_free(&p);
+  buf_free(&d1);
+  buf_free(&d2);
+}
+
+static void expect_bad_exec(const char *body, const char *what) {
+  struct plan p;
+  struct berr e = {0};
+  char text[1024];
+  int n = snprintf(text, sizeof text, "berth-plan 1\njoin mnt /proc/1/ns/mnt\narg x\n%s", body);
+  char *b = malloc((size_t)n + 1);
+  memcpy(b, text, (size_t)n);
+  int rc = plan_parse_kind(b, (size_t)n, PLAN_EXEC, &p, &e);
+  if (rc == 0 || e.msg[0] == '\0') { fprintf(stderr, "FAIL exec plan accepted %s: %s\n", what, body); fails++; }
+  plan_free(&p);
+}
+
+static void test_exec_plan_bad(void) {
+  struct plan p;
+  struct berr e;
+  char *b = strdup("berth-plan 1\narg x\n");
+  CHECK(plan_parse_kind(b, strlen(b), PLAN_EXEC, &p, &e) < 0); plan_free(&p); /* no join mnt */
+  b = strdup("berth-plan 1\njoin mnt /m\n");
+  CHECK(plan_parse_kind(b, strlen(b), PLAN_EXEC, &p, &e) < 0); plan_free(&p); /* no arg */
+  expect_bad_exec("ns pid\n", "ns in exec");
+  expect_bad_exec("root /r\n", "root in exec");
+  expect_bad_exec("mount proc proc /proc - -\n", "mount in exec");
+  expect_bad_exec("device /dev/null c 1 3 0666 0 0\n", "device in exec");
+  expect_bad_exec("hostname h\n", "hostname in exec");
+  expect_bad_exec("log /l 0 1\n", "log in exec");
+  expect_bad_exec("mask /proc/kcore\n", "mask in exec");
+  expect_bad_exec("oom-counter /m k\n", "oom-counter in exec");
+  expect_bad_exec("join user /proc/1/ns/user\n", "user ns join");
+  expect_bad_exec("join pid relative\n", "relative join");
+  expect_bad_exec("console-size 24 80\n", "console-size without terminal");
+  expect_bad_exec("terminal\nconsole-size 24\n", "console-size one field");
+  expect_bad_exec("terminal\nconsole-size 65536 80\n", "console-size overflow");
+  expect_bad_exec("terminal\nterminal\n", "terminal twice");
+  expect_bad_exec("terminal x\n", "terminal with an argument");
 }
 
 static void expect_bad(const char *body, const char *what) {
@@ -102,6 +171,8 @@ static void test_plan_bad(void) {
   expect_bad("env NOEQUALS\n", "env without =");
   expect_bad("stdin maybe\n", "stdin mode");
   expect_bad("log /l 10 0\n", "log max-file 0");
+  expect_bad("console-size 24 80\n", "console-size without terminal");
+  expect_bad("terminal\nconsole-size -1 80\n", "negative console-size");
 }
 
 /* Mutate the good plan at random (bytes flipped, truncated) and parse: errors are fine,
@@ -214,6 +285,8 @@ int main(void) {
   test_plan_good();
   test_plan_bad();
   test_plan_fuzz();
+  test_exec_plan();
+  test_exec_plan_bad();
   test_log_format();
   test_log_lines_and_rotation();
   if (fails) {

@@ -4,9 +4,15 @@
  * request goes to `/v<min(1.44, server)>/...`.
  */
 import { Agent, request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import {
   API_VERSION,
+  type ContainerCreateRequest,
+  type ContainerCreateResponse,
+  type ContainerInspectWire,
+  type ContainerSummaryWire,
+  type ContainersPruneReport,
+  type ContainerWaitResponse,
   compareApiVersions,
   type DeleteResponseItem,
   type Filters,
@@ -21,6 +27,7 @@ import {
 } from '../wire';
 import { ClientError, connectionError } from './errors';
 import { type DaemonAddress, parseDaemonAddress, resolveHost } from './host';
+import { decodeOutput, type OutputChunk } from './stdcopy';
 
 /** The version assumed when the daemon sends no Api-Version header (as the Go client). */
 const FALLBACK_API_VERSION = '1.24';
@@ -49,6 +56,89 @@ export interface RequestOptionsLite {
   headers?: Record<string, string>;
   /** Send the request without the /vX.Y prefix. */
   unversioned?: boolean;
+  /** Aborts the request (and its response). */
+  signal?: AbortSignal;
+}
+
+export interface CreateContainerOptions {
+  name?: string;
+  /** `os/arch[/variant]`. */
+  platform?: string;
+}
+
+export interface StopContainerOptions {
+  /** Seconds to wait before SIGKILL. */
+  t?: number;
+  /** The stop signal to send instead of the container's. */
+  signal?: string;
+}
+
+export interface RemoveContainerOptions {
+  force?: boolean;
+  /** Remove anonymous volumes. */
+  v?: boolean;
+}
+
+export interface ListContainersOptions {
+  all?: boolean;
+  /** Only the N most recently created (<= 0: no limit). */
+  limit?: number;
+  size?: boolean;
+  filters?: Filters;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** A wait in progress: `ready` once the daemon sent its headers (it is then watching), `result` at the condition. */
+export interface ContainerWaiter {
+  ready: Promise<void>;
+  result: Promise<ContainerWaitResponse>;
+  /** Gives up waiting (closes the request); `result` rejects. */
+  cancel(): void;
+}
+
+export interface AttachContainerOptions {
+  stream?: boolean;
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  /** Replay the container's log first. */
+  logs?: boolean;
+  detachKeys?: string;
+  /** How to decode the output; by default from the answer's Content-Type (raw = TTY). */
+  tty?: boolean;
+}
+
+/** A hijacked attach connection. */
+export interface AttachedContainer {
+  /** The raw connection (stdin goes here). */
+  socket: Duplex;
+  /** True when the output is raw (TTY), false when multiplexed. */
+  tty: boolean;
+  /** The container's output until it ends (the daemon closes its side). */
+  output: AsyncIterable<OutputChunk>;
+  /** Half-closes the connection: the daemon sees stdin's EOF and keeps sending output. */
+  closeWrite(): void;
+  /** Copies `input` to the container's stdin and half-closes at its end; stops reading it when the output ends. */
+  pipeStdin(input: Readable): void;
+  /** Cuts the connection. */
+  close(): void;
+}
+
+export interface ContainerLogsOptions {
+  stdout?: boolean;
+  stderr?: boolean;
+  follow?: boolean;
+  /** `<sec>.<nanosec>` or Unix seconds ('' = unset). */
+  since?: string;
+  until?: string;
+  timestamps?: boolean;
+  /** 'all' or N. */
+  tail?: string;
+  details?: boolean;
+  /** The container's Config.Tty: raw when true, frames when false; by default from the Content-Type. */
+  tty?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface ListImagesOptions {
@@ -220,6 +310,217 @@ export class EngineClient {
     });
   }
 
+  // ---------------------------------------------------------------- containers
+
+  createContainer(
+    body: ContainerCreateRequest,
+    options: CreateContainerOptions = {},
+  ): Promise<ContainerCreateResponse> {
+    return this.json('POST', '/containers/create', {
+      query: { name: options.name || undefined, platform: options.platform || undefined },
+      body,
+    });
+  }
+
+  /** Starts a container; an already running one is not an error (304). */
+  async startContainer(id: string): Promise<void> {
+    await readBody(await this.call('POST', `/containers/${encodeURIComponent(id)}/start`));
+  }
+
+  async stopContainer(id: string, options: StopContainerOptions = {}): Promise<void> {
+    await readBody(
+      await this.call('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: stopQuery(options) }),
+    );
+  }
+
+  async restartContainer(id: string, options: StopContainerOptions = {}): Promise<void> {
+    await readBody(
+      await this.call('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: stopQuery(options) }),
+    );
+  }
+
+  /** Sends `signal` (a name without or with SIG, or a number; default KILL). */
+  async killContainer(id: string, signal?: string): Promise<void> {
+    await readBody(
+      await this.call('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal: signal || undefined } }),
+    );
+  }
+
+  async removeContainer(id: string, options: RemoveContainerOptions = {}): Promise<void> {
+    await readBody(
+      await this.call('DELETE', `/containers/${encodeURIComponent(id)}`, {
+        query: { force: options.force ? '1' : undefined, v: options.v ? '1' : undefined },
+      }),
+    );
+  }
+
+  /** A resize of the container's TTY. */
+  async resizeContainer(id: string, size: { h: number; w: number }): Promise<void> {
+    await readBody(
+      await this.call('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h: size.h, w: size.w } }),
+    );
+  }
+
+  listContainers(options: ListContainersOptions = {}): Promise<ContainerSummaryWire[]> {
+    return this.json('GET', '/containers/json', {
+      query: {
+        all: options.all ? '1' : undefined,
+        limit: options.limit !== undefined && options.limit > 0 ? options.limit : undefined,
+        size: options.size ? '1' : undefined,
+        filters: options.filters ? serializeFilters(options.filters) || undefined : undefined,
+      },
+    });
+  }
+
+  inspectContainer(id: string, options: { size?: boolean } = {}): Promise<ContainerInspectWire> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/json`, {
+      query: { size: options.size ? '1' : undefined },
+    });
+  }
+
+  pruneContainers(options: { filters?: Filters } = {}): Promise<ContainersPruneReport> {
+    return this.json('POST', '/containers/prune', {
+      query: { filters: options.filters ? serializeFilters(options.filters) || undefined : undefined },
+    });
+  }
+
+  /**
+   * `POST /containers/{id}/wait`. `ready` resolves when the daemon's headers
+   * arrived (like the docker CLI, `run` waits for that before it starts the
+   * container); `result` when the condition holds.
+   */
+  waitContainer(id: string, condition: WaitCondition = 'not-running'): ContainerWaiter {
+    const abort = new AbortController();
+    const response = this.call('POST', `/containers/${encodeURIComponent(id)}/wait`, {
+      query: { condition },
+      signal: abort.signal,
+    });
+    const ready = response.then(() => undefined);
+    const result = response.then(async (res) => {
+      const text = (await readBody(res)).toString('utf8').trim();
+      if (text === '') throw new ClientError('the daemon closed the wait without a result', { status: 0 });
+      return JSON.parse(text) as ContainerWaitResponse;
+    });
+    // Both are observed by the caller as needed; neither is an unhandled rejection on its own.
+    ready.catch(() => {});
+    result.catch(() => {});
+    return { ready, result, cancel: () => abort.abort() };
+  }
+
+  /** `GET /containers/{id}/logs`: the decoded output chunks. */
+  async *containerLogs(id: string, options: ContainerLogsOptions = {}): AsyncGenerator<OutputChunk> {
+    const res = await this.call('GET', `/containers/${encodeURIComponent(id)}/logs`, {
+      query: {
+        stdout: options.stdout === false ? undefined : '1',
+        stderr: options.stderr === false ? undefined : '1',
+        follow: options.follow ? '1' : undefined,
+        since: options.since || undefined,
+        until: options.until || undefined,
+        timestamps: options.timestamps ? '1' : undefined,
+        tail: options.tail || undefined,
+        details: options.details ? '1' : undefined,
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const contentType = headerValue(res.headers['content-type']);
+    yield* decodeOutput(res, { tty: options.tty, contentType });
+  }
+
+  /**
+   * `POST /containers/{id}/attach` over a hijacked connection (`Upgrade: tcp`,
+   * answered with 101). Resolves once the daemon upgraded the connection.
+   */
+  async attachContainer(id: string, options: AttachContainerOptions = {}): Promise<AttachedContainer> {
+    const query = queryString({
+      detachKeys: options.detachKeys || undefined,
+      logs: options.logs ? '1' : undefined,
+      stderr: options.stderr ? '1' : undefined,
+      stdin: options.stdin ? '1' : undefined,
+      stdout: options.stdout ? '1' : undefined,
+      stream: options.stream ? '1' : undefined,
+    });
+    const { socket, contentType } = await this.hijack('POST', `/containers/${encodeURIComponent(id)}/attach${query}`);
+    const tty = options.tty ?? contentType !== MULTIPLEXED;
+    let stdin: Readable | undefined;
+    const stopStdin = () => {
+      if (!stdin) return;
+      stdin.unpipe(socket);
+      stdin.pause();
+      stdin = undefined;
+    };
+    const decoded = decodeOutput(socket, { tty });
+    const output = (async function* () {
+      try {
+        yield* decoded;
+      } finally {
+        stopStdin();
+      }
+    })();
+    return {
+      socket,
+      tty,
+      output,
+      closeWrite: () => {
+        if (!socket.destroyed && !socket.writableEnded) socket.end();
+      },
+      pipeStdin: (input) => {
+        stdin = input;
+        input.pipe(socket, { end: true });
+      },
+      close: () => {
+        stopStdin();
+        socket.destroy();
+      },
+    };
+  }
+
+  /** Sends a request asking to upgrade to a raw connection; resolves with the socket after the 101. */
+  async hijack(
+    method: string,
+    path: string,
+    options: { body?: unknown } = {},
+  ): Promise<{ socket: Duplex; contentType: string | undefined }> {
+    const url = `/v${await this.apiVersion()}${path}`;
+    const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp' };
+    let payload: Buffer | undefined;
+    if (options.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(options.body));
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    } else {
+      headers['Content-Type'] = 'text/plain';
+    }
+    const base: RequestOptions =
+      this.address.kind === 'unix'
+        ? { socketPath: this.address.socketPath, host: 'api.moby.localhost' }
+        : { host: this.address.hostname, port: this.address.port };
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ ...base, method, path: url, headers, agent: false });
+      req.on('upgrade', (res, socket, head) => {
+        if (head.length > 0) socket.unshift(head);
+        resolve({ socket, contentType: headerValue(res.headers['content-type']) });
+      });
+      req.on('response', (res) => {
+        // No upgrade: an error status (or a server that does not hijack).
+        this.check(res, path).then(() => {
+          res.destroy();
+          reject(
+            new ClientError(`unable to upgrade to tcp, received ${res.statusCode}`, { status: res.statusCode ?? 0 }),
+          );
+        }, reject);
+      });
+      req.on('error', (err) => {
+        const code = (err as { code?: unknown }).code;
+        if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') {
+          reject(connectionError(this.address.display, err));
+        } else {
+          reject(new ClientError(`error during connect: ${method} ${url}: ${err.message}`, { status: 0, cause: err }));
+        }
+      });
+      req.end(payload);
+    });
+  }
+
   /** A request whose JSON answer is returned; errors become ClientError. */
   async json<T>(method: string, path: string, options: RequestOptionsLite = {}): Promise<T> {
     const res = await this.call(method, path, options);
@@ -285,10 +586,20 @@ export class EngineClient {
         : { host: this.address.hostname, port: this.address.port };
     return new Promise<IncomingMessage>((resolve, reject) => {
       let settled = false;
-      const req = httpRequest({ ...base, method, path: url, headers, agent: this.agent }, (res) => {
-        settled = true;
-        resolve(res);
-      });
+      const req = httpRequest(
+        {
+          ...base,
+          method,
+          path: url,
+          headers,
+          agent: this.agent,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        (res) => {
+          settled = true;
+          resolve(res);
+        },
+      );
       req.on('error', (err) => {
         if (settled) return;
         settled = true;
@@ -310,6 +621,16 @@ export class EngineClient {
       }
     });
   }
+}
+
+const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function stopQuery(options: StopContainerOptions): NonNullable<RequestOptionsLite['query']> {
+  return { t: options.t, signal: options.signal || undefined };
 }
 
 /** Image names keep their slashes in paths (`/images/docker.io/library/x/json`). */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { type ApiServer, createApiServer, parseListenAddress } from '../api';
 import { errnoCode, errorMessage } from '../common/errors';
 import type { Logger } from '../common/log';
+import type { ContainerService } from '../engine/containers';
 import { BERTH_VERSION } from '../wire';
 import type { DaemonConfig } from './config';
 import type { Engine, EngineFactory } from './engine';
@@ -55,8 +56,9 @@ export class Daemon {
       await checkPrivileges(logger);
       const engineId = await loadEngineId(config.dataRoot);
       logger.info('starting berthd', { version: BERTH_VERSION, 'data-root': config.dataRoot, pid: process.pid });
-      engine = await options.createEngine({ dataRoot: config.dataRoot, logger });
+      engine = await options.createEngine({ dataRoot: config.dataRoot, execRoot: config.execRoot, logger });
       const eng = engine;
+      const containers = eng.containers;
       api = createApiServer({
         logger: logger.child({ module: 'api' }),
         serverVersion: BERTH_VERSION,
@@ -70,12 +72,14 @@ export class Daemon {
           hostFacts: hostFactsProvider(),
           images: eng.images,
           driverStatus: () => overlayDriverStatus(config.dataRoot),
+          ...(containers ? { containerCounts: () => containerCounts(containers) } : {}),
         },
         images: {
           images: eng.images,
           storageDriver: eng.storageDriver,
           graphDriverData: (image) => eng.graphDriverData(image),
         },
+        ...(containers ? { containers: { containers, storageDriver: eng.storageDriver } } : {}),
       });
       for (const address of addresses) await api.listen(address);
       logger.info('daemon has completed initialization');
@@ -101,6 +105,20 @@ export class Daemon {
     })();
     return this.stopping;
   }
+}
+
+/** `docker info`'s container counts: running (and restarting), paused, and the rest. */
+async function containerCounts(
+  containers: ContainerService,
+): Promise<{ running: number; paused: number; stopped: number }> {
+  const all = await containers.list({ all: true, limit: 0, size: false, filters: {} });
+  let running = 0;
+  let paused = 0;
+  for (const { container } of all) {
+    if (container.state.status === 'paused') paused++;
+    else if (container.state.status === 'running' || container.state.status === 'restarting') running++;
+  }
+  return { running, paused, stopped: all.length - running - paused };
 }
 
 /** The engine's persistent ID (`docker info` ID), created on first start. */

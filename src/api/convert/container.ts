@@ -233,16 +233,20 @@ function toRestartPolicy(p: HostConfigWire['RestartPolicy']): RestartPolicy {
   switch (name) {
     case '':
     case 'no':
-      if (max !== 0) throw invalidArgument("invalid restart policy: maximum retry count can only be used with 'on-failure'");
+      if (max !== 0)
+        throw invalidArgument("invalid restart policy: maximum retry count can only be used with 'on-failure'");
       return { name: 'no', maximumRetryCount: 0 };
     case 'always':
     case 'unless-stopped':
-      if (max !== 0) throw invalidArgument("invalid restart policy: maximum retry count can only be used with 'on-failure'");
+      if (max !== 0)
+        throw invalidArgument("invalid restart policy: maximum retry count can only be used with 'on-failure'");
       return { name, maximumRetryCount: 0 };
     case 'on-failure':
       return { name, maximumRetryCount: max };
     default:
-      throw invalidArgument(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+      throw invalidArgument(
+        `invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`,
+      );
   }
 }
 

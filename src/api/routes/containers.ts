@@ -254,7 +254,9 @@ async function waitContainer(ctx: RequestContext, containers: ContainerService):
   ctx.res.flushHeaders();
   const outcome = await waiting;
   if (ctx.signal.aborted || ctx.res.destroyed) return;
-  const body = outcome.ok ? toWaitResponse(outcome.result) : { StatusCode: -1, Error: { Message: errorMessage(outcome.err) } };
+  const body = outcome.ok
+    ? toWaitResponse(outcome.result)
+    : { StatusCode: -1, Error: { Message: errorMessage(outcome.err) } };
   if (!outcome.ok) ctx.logger.debug('wait failed', { id: container.id, err: errorMessage(outcome.err) });
   ctx.res.end(`${JSON.stringify(body)}\n`);
 }

@@ -29,7 +29,7 @@ const ZERO = '0001-01-01T00:00:00Z';
 interface Slot {
   container: Container;
   log: LogEntry[];
-  /** Live listeners (attach, follow): an entry, or null at exit. */
+  /** Live listeners (attach, follow): an entry, or null at exit. An attach before start waits for the start. */
   listeners: Set<(entry: LogEntry | null) => void>;
   exitWaiters: Array<(r: WaitResult) => void>;
   removeWaiters: Array<(r: WaitResult) => void>;
@@ -322,7 +322,6 @@ export class FakeContainerService implements ContainerService {
     stderr: boolean,
     signal: AbortSignal | undefined,
   ): AsyncGenerator<LogEntry> {
-    if (!slot.container.state.running) return;
     const queue: Array<LogEntry | null> = [];
     let wake: (() => void) | undefined;
     const listener = (e: LogEntry | null) => {
@@ -334,7 +333,11 @@ export class FakeContainerService implements ContainerService {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
-        if (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        if (queue.length === 0) {
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+        }
         wake = undefined;
         const e = queue.shift();
         if (e === undefined) continue;
