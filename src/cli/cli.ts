@@ -8,17 +8,6 @@ import { EngineError } from '../common/errors';
 import { BERTH_VERSION } from '../wire';
 import { type CliCommand, type CliContext, CliExit } from './command';
 import {
-  historyCommand,
-  imageInspectCommand,
-  imagePruneCommand,
-  imagesCommand,
-  importCommand,
-  loadCommand,
-  rmiCommand,
-  saveCommand,
-  tagCommand,
-} from './commands/images';
-import {
   containerInspectCommand,
   containerPruneCommand,
   createCommand,
@@ -32,6 +21,17 @@ import {
   stopCommand,
   waitCommand,
 } from './commands/containers';
+import {
+  historyCommand,
+  imageInspectCommand,
+  imagePruneCommand,
+  imagesCommand,
+  importCommand,
+  loadCommand,
+  rmiCommand,
+  saveCommand,
+  tagCommand,
+} from './commands/images';
 import { inspectCommand } from './commands/inspect';
 import { infoCommand, versionCommand } from './commands/system';
 import {

@@ -14,7 +14,11 @@ import { parseBytes } from '../render/units';
 export const CONTAINER_FLAGS = [
   { name: 'add-host', kind: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
   { name: 'attach', short: 'a', kind: 'list', help: 'Attach to STDIN, STDOUT or STDERR' },
-  { name: 'blkio-weight', kind: 'int', help: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' },
+  {
+    name: 'blkio-weight',
+    kind: 'int',
+    help: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)',
+  },
   { name: 'cap-add', kind: 'list', help: 'Add Linux capabilities' },
   { name: 'cap-drop', kind: 'list', help: 'Drop Linux capabilities' },
   { name: 'cgroup-parent', kind: 'string', help: 'Optional parent cgroup for the container' },
@@ -45,7 +49,12 @@ export const CONTAINER_FLAGS = [
   { name: 'log-opt', kind: 'list', help: 'Log driver options' },
   { name: 'memory', short: 'm', kind: 'string', valueName: 'bytes', help: 'Memory limit' },
   { name: 'memory-reservation', kind: 'string', valueName: 'bytes', help: 'Memory soft limit' },
-  { name: 'memory-swap', kind: 'string', valueName: 'bytes', help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  {
+    name: 'memory-swap',
+    kind: 'string',
+    valueName: 'bytes',
+    help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
+  },
   { name: 'memory-swappiness', kind: 'int', default: -1, help: 'Tune container memory swappiness (0 to 100)' },
   { name: 'name', kind: 'string', help: 'Assign a name to the container' },
   { name: 'network', kind: 'string', valueName: 'network', help: 'Connect a container to a network' },
@@ -60,11 +69,20 @@ export const CONTAINER_FLAGS = [
   { name: 'privileged', kind: 'bool', help: 'Give extended privileges to this container' },
   { name: 'publish', short: 'p', kind: 'list', help: "Publish a container's port(s) to the host" },
   { name: 'publish-all', short: 'P', kind: 'bool', help: 'Publish all exposed ports to random ports' },
-  { name: 'pull', kind: 'string', default: 'missing', help: 'Pull image before running ("always", "missing", "never")' },
+  {
+    name: 'pull',
+    kind: 'string',
+    default: 'missing',
+    help: 'Pull image before running ("always", "missing", "never")',
+  },
   { name: 'quiet', short: 'q', kind: 'bool', help: 'Suppress the pull output' },
   { name: 'read-only', kind: 'bool', help: "Mount the container's root filesystem as read only" },
   { name: 'restart', kind: 'string', default: 'no', help: 'Restart policy to apply when a container exits' },
-  { name: 'rm', kind: 'bool', help: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+  {
+    name: 'rm',
+    kind: 'bool',
+    help: 'Automatically remove the container and its associated anonymous volumes when it exits',
+  },
   { name: 'security-opt', kind: 'list', help: 'Security Options' },
   { name: 'shm-size', kind: 'string', valueName: 'bytes', help: 'Size of /dev/shm' },
   { name: 'stop-signal', kind: 'string', help: 'Signal to stop the container' },
@@ -147,8 +165,10 @@ function parseRestart(value: string): { Name: string; MaximumRetryCount: number 
     throw new CliExit(`invalid restart policy format: ${value}`, 125);
   }
   if (count !== undefined) {
-    if (name !== 'on-failure') throw new CliExit(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`, 125);
-    if (!/^\d+$/.test(count)) throw new CliExit(`invalid restart policy format: maximum retry count must be an integer`, 125);
+    if (name !== 'on-failure')
+      throw new CliExit(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`, 125);
+    if (!/^\d+$/.test(count))
+      throw new CliExit(`invalid restart policy format: maximum retry count must be an integer`, 125);
   }
   return { Name: name, MaximumRetryCount: count === undefined ? 0 : Number(count) };
 }
@@ -174,7 +194,8 @@ function parseDevice(value: string): { PathOnHost: string; PathInContainer: stri
   } else if (parts.length > 3) {
     throw new CliExit(`invalid argument "${value}" for "--device" flag: bad format for path: ${value}`, 125);
   }
-  if (!/^[rwm]+$/.test(perms)) throw new CliExit(`invalid argument "${value}" for "--device" flag: bad mode specified: ${perms}`, 125);
+  if (!/^[rwm]+$/.test(perms))
+    throw new CliExit(`invalid argument "${value}" for "--device" flag: bad mode specified: ${perms}`, 125);
   return { PathOnHost: host, PathInContainer: inside, CgroupPermissions: perms };
 }
 
@@ -227,7 +248,7 @@ export function parsePublish(values: string[]): {
       exposed[key] = {};
       let hostPort = '';
       if (hostRange) hostPort = hostRange[0] === hostRange[1] && count > 1 ? `${hostRange[0]}` : `${hostRange[0] + i}`;
-      (bindings[key] ??= []).push({ HostIp: ip, HostPort: hostPort });
+      bindings[key] = [...(bindings[key] ?? []), { HostIp: ip, HostPort: hostPort }];
     }
   }
   return { exposed, bindings };
@@ -244,7 +265,11 @@ export function buildCreateRequest(
 ): ContainerCreateRequest {
   const attach = list(flags, 'attach').map((a) => a.toLowerCase());
   for (const a of attach) {
-    if (!['stdin', 'stdout', 'stderr'].includes(a)) throw new CliExit(`invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`, 125);
+    if (!['stdin', 'stdout', 'stderr'].includes(a))
+      throw new CliExit(
+        `invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`,
+        125,
+      );
   }
   const interactive = bool(flags, 'interactive');
   if (options.detach && attach.length > 0) throw new CliExit('Conflicting options: -a and -d', 125);
@@ -259,7 +284,11 @@ export function buildCreateRequest(
   let nanoCpus = 0;
   if (cpusText !== '') {
     const n = Number(cpusText);
-    if (!Number.isFinite(n) || n < 0) throw new CliExit(`invalid argument "${cpusText}" for "--cpus" flag: failed to parse ${cpusText} as a rational number`, 125);
+    if (!Number.isFinite(n) || n < 0)
+      throw new CliExit(
+        `invalid argument "${cpusText}" for "--cpus" flag: failed to parse ${cpusText} as a rational number`,
+        125,
+      );
     nanoCpus = Math.round(n * 1e9);
   }
 
@@ -268,7 +297,10 @@ export function buildCreateRequest(
     ...envFlag(list(flags, 'env'), env),
   ];
   const labels: Record<string, string> = {};
-  for (const l of [...list(flags, 'label-file').flatMap((f) => readKeyValueFile(path.resolve(f), env, false)), ...list(flags, 'label')]) {
+  for (const l of [
+    ...list(flags, 'label-file').flatMap((f) => readKeyValueFile(path.resolve(f), env, false)),
+    ...list(flags, 'label'),
+  ]) {
     const eq = l.indexOf('=');
     if (eq < 0) labels[l] = '';
     else labels[l.slice(0, eq)] = l.slice(eq + 1);

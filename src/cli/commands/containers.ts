@@ -283,7 +283,9 @@ export const stopCommand = command(
   async (ctx, { flags, args, changed }) => {
     const t = changed.has('time') ? flags.time : changed.has('timeout') ? flags.timeout : undefined;
     return eachContainer(ctx, args, async (name) => {
-      await ctx.client().stopContainer(name, { ...(t !== undefined ? { t } : {}), ...(flags.signal ? { signal: flags.signal } : {}) });
+      await ctx
+        .client()
+        .stopContainer(name, { ...(t !== undefined ? { t } : {}), ...(flags.signal ? { signal: flags.signal } : {}) });
       ctx.stdout.write(`${name}\n`);
     });
   },
@@ -301,7 +303,10 @@ export const restartCommand = command(
   async (ctx, { flags, args, changed }) => {
     const t = changed.has('time') ? flags.time : changed.has('timeout') ? flags.timeout : undefined;
     return eachContainer(ctx, args, async (name) => {
-      await ctx.client().restartContainer(name, { ...(t !== undefined ? { t } : {}), ...(flags.signal ? { signal: flags.signal } : {}) });
+      await ctx.client().restartContainer(name, {
+        ...(t !== undefined ? { t } : {}),
+        ...(flags.signal ? { signal: flags.signal } : {}),
+      });
       ctx.stdout.write(`${name}\n`);
     });
   },
@@ -386,7 +391,8 @@ export function timestampArg(value: string, now = Date.now()): string {
   }
   if (/^\d+(\.\d+)?$/.test(value)) return value;
   const parsed = Date.parse(value.includes('T') || value.includes(' ') ? value : `${value}T00:00:00Z`);
-  if (Number.isNaN(parsed)) throw new CliExit(`invalid value for "since": failed to parse value as time or duration: "${value}"`);
+  if (Number.isNaN(parsed))
+    throw new CliExit(`invalid value for "since": failed to parse value as time or duration: "${value}"`);
   return formatSeconds(parsed / 1000);
 }
 
@@ -407,10 +413,24 @@ export const logsCommand = command(
     flags: [
       { name: 'details', kind: 'bool', help: 'Show extra details provided to logs' },
       { name: 'follow', short: 'f', kind: 'bool', help: 'Follow log output' },
-      { name: 'since', kind: 'string', help: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
-      { name: 'tail', short: 'n', kind: 'string', default: 'all', help: 'Number of lines to show from the end of the logs' },
+      {
+        name: 'since',
+        kind: 'string',
+        help: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+      },
+      {
+        name: 'tail',
+        short: 'n',
+        kind: 'string',
+        default: 'all',
+        help: 'Number of lines to show from the end of the logs',
+      },
       { name: 'timestamps', short: 't', kind: 'bool', help: 'Show timestamps' },
-      { name: 'until', kind: 'string', help: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
+      {
+        name: 'until',
+        kind: 'string',
+        help: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+      },
     ],
   },
   async (ctx, { flags, args }) => {
@@ -451,7 +471,11 @@ const PS_TITLES = {
 /** docker's DisplayablePorts: '0.0.0.0:8080->80/tcp, 443/tcp'. */
 export function displayPorts(ports: ContainerSummaryWire['Ports']): string {
   return ports
-    .map((p) => (p.PublicPort ? `${p.IP ? `${p.IP}:` : ''}${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`))
+    .map((p) =>
+      p.PublicPort
+        ? `${p.IP ? `${p.IP}:` : ''}${p.PublicPort}->${p.PrivatePort}/${p.Type}`
+        : `${p.PrivatePort}/${p.Type}`,
+    )
     .join(', ');
 }
 
@@ -497,9 +521,21 @@ export const psCommand = command(
     maxArgs: 0,
     flags: [
       { name: 'all', short: 'a', kind: 'bool', help: 'Show all containers (default shows just running)' },
-      { name: 'filter', short: 'f', kind: 'list', valueName: 'filter', help: 'Filter output based on conditions provided' },
+      {
+        name: 'filter',
+        short: 'f',
+        kind: 'list',
+        valueName: 'filter',
+        help: 'Filter output based on conditions provided',
+      },
       { name: 'format', kind: 'string', help: 'Format output using a custom template' },
-      { name: 'last', short: 'n', kind: 'int', default: -1, help: 'Show n last created containers (includes all states)' },
+      {
+        name: 'last',
+        short: 'n',
+        kind: 'int',
+        default: -1,
+        help: 'Show n last created containers (includes all states)',
+      },
       { name: 'latest', short: 'l', kind: 'bool', help: 'Show the latest created container (includes all states)' },
       { name: 'no-trunc', kind: 'bool', help: "Don't truncate output" },
       { name: 'quiet', short: 'q', kind: 'bool', help: 'Only display container IDs' },

@@ -599,7 +599,10 @@ export class LocalContainerService implements ContainerService {
       return await this.runtime.connect(bundleDir);
     } catch (err) {
       if (!isEngineError(err, 'not-found')) throw err;
-      for (let i = 0; i < 50; i++) {
+      // The shim writes the exit file after draining the pipes (up to 2 s) and before it goes;
+      // on a loaded machine that can take a while.
+      const until = Date.now() + 5000;
+      while (Date.now() < until) {
         const exit = await this.runtime.readExit(bundleDir);
         if (exit !== undefined) return exitedTask(exit);
         await sleep(20);
@@ -979,7 +982,9 @@ export class LocalContainerService implements ContainerService {
       await this.purge(e.c.id, trash);
       this.emit('destroy', e.c);
       const result = this.result(e);
-      e.removed.resolve(result);
+      // dockerd answers a `removed` wait with the exit code alone, even after a failed start:
+      // the docker CLI would otherwise print "Error waiting for container" on top of the start error.
+      e.removed.resolve({ statusCode: result.statusCode });
       this.wakeNextExit(e, result);
       for (const w of e.startWaiters.splice(0)) w(undefined);
     });

@@ -25,7 +25,10 @@ describe('bridge driver', () => {
     assert.equal(bridgeNameFor(ID, {}, false), 'br-abcdef012345');
     assert.equal(bridgeNameFor(ID, {}, true), 'berth0');
     assert.equal(bridgeNameFor(ID, { 'com.docker.network.bridge.name': 'mybr' }, false), 'mybr');
-    assert.throws(() => bridgeNameFor(ID, { 'com.docker.network.bridge.name': 'x'.repeat(16) }, false), /invalid bridge/);
+    assert.throws(
+      () => bridgeNameFor(ID, { 'com.docker.network.bridge.name': 'x'.repeat(16) }, false),
+      /invalid bridge/,
+    );
     assert.match(randomLinkName(), /^veth[0-9a-f]{7}$/);
     assert.match(randomLinkName('bt', 9), /^bt[0-9a-f]{7}$/);
     assert.equal(mtuFor({ 'com.docker.network.driver.mtu': '1400' }), 1400);
@@ -33,7 +36,10 @@ describe('bridge driver', () => {
   });
 
   it('makes a bridge: create, address, up (and forwarding when asked)', () => {
-    const ops = ensureBridgeOps({ name: 'berth0', gateway: '172.17.0.1', prefixLen: 16, mtu: 1500 }, { ipForward: true });
+    const ops = ensureBridgeOps(
+      { name: 'berth0', gateway: '172.17.0.1', prefixLen: 16, mtu: 1500 },
+      { ipForward: true },
+    );
     assert.deepEqual(ops, [
       { op: 'add-bridge', name: 'berth0', mtu: 1500 },
       { op: 'add-address', name: 'berth0', cidr: '172.17.0.1/16' },
@@ -91,20 +97,42 @@ describe('bridge driver', () => {
         { bridge: 'br-bbbbbbbbbbbb', subnet: '172.19.0.0/16', gateway: '172.19.0.1', internal: true },
       ],
       ports: [
-        { proto: 'tcp', hostIp: '', hostPort: 8080, containerIp: '172.18.0.2', containerPort: 80, bridge: 'br-aaaaaaaaaaaa' },
-        { proto: 'udp', hostIp: '127.0.0.1', hostPort: 5353, containerIp: '172.18.0.2', containerPort: 53, bridge: 'br-aaaaaaaaaaaa' },
-        { proto: 'tcp', hostIp: '', hostPort: 9000, containerIp: '172.19.0.2', containerPort: 80, bridge: 'br-bbbbbbbbbbbb' },
+        {
+          proto: 'tcp',
+          hostIp: '',
+          hostPort: 8080,
+          containerIp: '172.18.0.2',
+          containerPort: 80,
+          bridge: 'br-aaaaaaaaaaaa',
+        },
+        {
+          proto: 'udp',
+          hostIp: '127.0.0.1',
+          hostPort: 5353,
+          containerIp: '172.18.0.2',
+          containerPort: 53,
+          bridge: 'br-aaaaaaaaaaaa',
+        },
+        {
+          proto: 'tcp',
+          hostIp: '',
+          hostPort: 9000,
+          containerIp: '172.19.0.2',
+          containerPort: 80,
+          bridge: 'br-bbbbbbbbbbbb',
+        },
       ],
     });
     const lines = text.split('\n').map((l) => l.trim());
     assert.deepEqual(lines.slice(0, 3), ['table inet berth', 'delete table inet berth', 'table inet berth {']);
     for (const want of [
-      'iifname "berth0" oifname { "br-aaaaaaaaaaaa", "br-bbbbbbbbbbbb" } drop',
+      'ct status dnat accept',
+      'iifname "berth0" oifname { "br-aaaaaaaaaaaa", "br-bbbbbbbbbbbb" } counter drop',
       'iifname "br-bbbbbbbbbbbb" oifname != "br-bbbbbbbbbbbb" drop',
       'oifname "br-bbbbbbbbbbbb" iifname != "br-bbbbbbbbbbbb" drop',
       'iifname != "br-aaaaaaaaaaaa" ip daddr 172.18.0.1 udp dport 40000 drop',
-      'iifname != "br-aaaaaaaaaaaa" tcp dport 8080 dnat ip to 172.18.0.2:80',
-      'iifname != "br-aaaaaaaaaaaa" ip daddr 127.0.0.1 udp dport 5353 dnat ip to 172.18.0.2:53',
+      'iifname != "br-aaaaaaaaaaaa" tcp dport 8080 counter dnat ip to 172.18.0.2:80',
+      'iifname != "br-aaaaaaaaaaaa" ip daddr 127.0.0.1 udp dport 5353 counter dnat ip to 172.18.0.2:53',
       'fib daddr type local jump published',
       'ip daddr != 127.0.0.0/8 fib daddr type local jump published',
       'ip saddr 172.17.0.0/16 oifname != "berth0" masquerade',
@@ -115,11 +143,23 @@ describe('bridge driver', () => {
     // Internal networks get no masquerade and no published ports.
     assert.ok(!text.includes('172.19.0.0/16 oifname'));
     assert.ok(!text.includes('dport 9000'));
+    const fwd = lines.slice(lines.indexOf('chain forward {'), lines.indexOf('chain input {'));
+    assert.ok(
+      fwd.indexOf('oifname "br-bbbbbbbbbbbb" iifname != "br-bbbbbbbbbbbb" drop') < fwd.indexOf('ct status dnat accept'),
+    );
     // No other table is named.
-    assert.deepEqual([...text.matchAll(/table (\w+) ([\w-]+)/g)].map((m) => m[2]), ['berth', 'berth', 'berth']);
+    assert.deepEqual(
+      [...text.matchAll(/table (\w+) ([\w-]+)/g)].map((m) => m[2]),
+      ['berth', 'berth', 'berth'],
+    );
     assert.throws(() => renderRuleset({ table: 'bad name', networks: [], ports: [] }), /invalid nft table/);
     assert.throws(
-      () => renderRuleset({ table: 't', networks: [{ bridge: 'x";', subnet: '1.0.0.0/8', gateway: '1.0.0.1', internal: false }], ports: [] }),
+      () =>
+        renderRuleset({
+          table: 't',
+          networks: [{ bridge: 'x";', subnet: '1.0.0.0/8', gateway: '1.0.0.1', internal: false }],
+          ports: [],
+        }),
       /invalid interface/,
     );
   });

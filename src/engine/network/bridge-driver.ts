@@ -198,8 +198,9 @@ function cidr(text: string): string {
  * version in one transaction (declare, delete, define); no other table is
  * touched.
  *
- * - forward: isolation (drop between different berth bridges), internal
- *   networks (nothing in or out of their bridge);
+ * - forward: internal networks (nothing in or out of their bridge), then
+ *   DNATed (published) traffic accepted, then isolation (drop between
+ *   different berth bridges, with a counter);
  * - input: each network's embedded DNS port answers only its own bridge;
  * - nat prerouting/output → `published`: DNAT of published ports for traffic
  *   to a local address that does not come from the container's own bridge
@@ -211,14 +212,17 @@ export function renderRuleset(state: FirewallState): string {
   checkTable(state.table);
   const t = `inet ${state.table}`;
   const bridges = state.networks.map((n) => n.bridge);
+  // Internal networks first (nothing crosses their bridge, not even published traffic), then
+  // DNATed (published) traffic, which other bridges may reach as in Docker 28, then isolation.
   const forward: string[] = [];
-  for (const n of state.networks) {
-    const others = [...new Set(bridges.filter((b) => b !== n.bridge))];
-    if (others.length > 0) forward.push(`iifname ${q(n.bridge)} oifname { ${others.map(q).join(', ')} } drop`);
-  }
   for (const n of state.networks.filter((x) => x.internal)) {
     forward.push(`iifname ${q(n.bridge)} oifname != ${q(n.bridge)} drop`);
     forward.push(`oifname ${q(n.bridge)} iifname != ${q(n.bridge)} drop`);
+  }
+  if (state.ports.length > 0) forward.push('ct status dnat accept');
+  for (const n of state.networks) {
+    const others = [...new Set(bridges.filter((b) => b !== n.bridge))];
+    if (others.length > 0) forward.push(`iifname ${q(n.bridge)} oifname { ${others.map(q).join(', ')} } counter drop`);
   }
   const input: string[] = [];
   for (const n of state.networks) {
@@ -233,7 +237,7 @@ export function renderRuleset(state: FirewallState): string {
     if (internalBridges.has(p.bridge)) continue;
     const daddr = p.hostIp === '' || p.hostIp === '0.0.0.0' ? '' : `ip daddr ${ip(p.hostIp)} `;
     published.push(
-      `iifname != ${q(p.bridge)} ${daddr}${p.proto} dport ${port(p.hostPort)} dnat ip to ${ip(p.containerIp)}:${port(p.containerPort)}`,
+      `iifname != ${q(p.bridge)} ${daddr}${p.proto} dport ${port(p.hostPort)} counter dnat ip to ${ip(p.containerIp)}:${port(p.containerPort)}`,
     );
   }
   const postrouting: string[] = [];

@@ -46,7 +46,9 @@ describe('DNS wire format', () => {
 
   it('builds answers that decode back', () => {
     const q = decodeMessage(QUERY);
-    const out = decodeMessage(buildResponse(q, { rcode: RCODE.NOERROR, answers: [aRecord('example.com', '10.0.0.9', 600)] }));
+    const out = decodeMessage(
+      buildResponse(q, { rcode: RCODE.NOERROR, answers: [aRecord('example.com', '10.0.0.9', 600)] }),
+    );
     assert.equal(out.id, 0x1234);
     assert.equal(out.flags.qr, true);
     assert.equal(out.flags.rd, true);
@@ -83,12 +85,17 @@ describe('EmbeddedDns', () => {
     const a = await ask(dns, 'net1', '172.18.0.2', 'FrontEnd.');
     assert.deepEqual(a.answers.map(aRecordAddress), ['172.18.0.2']);
     assert.equal(a.answers[0]?.ttl, 600);
-    assert.deepEqual((await ask(dns, 'net1', '172.18.0.3', 'c1c1c1c1c1c1')).answers.map(aRecordAddress), ['172.18.0.2']);
+    assert.deepEqual((await ask(dns, 'net1', '172.18.0.3', 'c1c1c1c1c1c1')).answers.map(aRecordAddress), [
+      '172.18.0.2',
+    ]);
     // c1 is only on net1: it cannot see cache (net2) → forwarded → no upstream → SERVFAIL.
     assert.equal((await ask(dns, 'net1', '172.18.0.2', 'cache')).flags.rcode, RCODE.SERVFAIL);
     // c2 is on both networks: sees both, its own net first.
     assert.deepEqual((await ask(dns, 'net2', '172.19.0.3', 'cache')).answers.map(aRecordAddress), ['172.19.0.2']);
-    assert.deepEqual((await ask(dns, 'net1', '172.18.0.3', 'db')).answers.map(aRecordAddress), ['172.18.0.3', '172.19.0.3']);
+    assert.deepEqual((await ask(dns, 'net1', '172.18.0.3', 'db')).answers.map(aRecordAddress), [
+      '172.18.0.3',
+      '172.19.0.3',
+    ]);
     // Known name, AAAA: empty NOERROR, not forwarded.
     const aaaa = await ask(dns, 'net1', '172.18.0.2', 'web', DNS_TYPE.AAAA);
     assert.equal(aaaa.flags.rcode, RCODE.NOERROR);
@@ -103,11 +110,18 @@ describe('EmbeddedDns', () => {
     upstream.on('message', (msg, rinfo) => {
       const q = decodeMessage(msg);
       seen.push(q.questions[0]?.name ?? '');
-      upstream.send(buildResponse(q, { rcode: 0, answers: [aRecord(q.questions[0]?.name ?? '', '10.9.9.9', 30)] }), rinfo.port, rinfo.address);
+      upstream.send(
+        buildResponse(q, { rcode: 0, answers: [aRecord(q.questions[0]?.name ?? '', '10.9.9.9', 30)] }),
+        rinfo.port,
+        rinfo.address,
+      );
     });
     await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', r));
     try {
-      const dns = new EmbeddedDns({ records: records(), upstreams: [{ host: '127.0.0.1', port: upstream.address().port }] });
+      const dns = new EmbeddedDns({
+        records: records(),
+        upstreams: [{ host: '127.0.0.1', port: upstream.address().port }],
+      });
       const out = await ask(dns, 'net1', '172.18.0.2', 'outside.test');
       assert.deepEqual(out.answers.map(aRecordAddress), ['10.9.9.9']);
       assert.deepEqual(seen, ['outside.test']);

@@ -76,7 +76,10 @@ describe('hosts', () => {
         '',
       ].join('\n'),
     );
-    assert.match(renderHosts({ hostname: 'h', domainname: 'example.org', addresses: ['10.0.0.2'], ipv6: false }), /^10\.0\.0\.2\th\.example\.org h$/m);
+    assert.match(
+      renderHosts({ hostname: 'h', domainname: 'example.org', addresses: ['10.0.0.2'], ipv6: false }),
+      /^10\.0\.0\.2\th\.example\.org h$/m,
+    );
     assert.throws(() => parseExtraHost('nohost'), /bad format/);
     assert.throws(() => parseExtraHost('x:host-gateway'), /host-gateway/);
   });

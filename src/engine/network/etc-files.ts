@@ -71,7 +71,8 @@ export function renderResolvConf(options: ResolvConfOptions): RenderedResolvConf
   }
   const given = options.dns !== undefined && options.dns.length > 0 ? options.dns : undefined;
   if (given !== undefined) overrides.push('nameservers');
-  for (const ns of given ?? []) if (!isIPv4(ns) && !ns.includes(':')) throw invalidArgument(`${ns} is not an ip address`);
+  for (const ns of given ?? [])
+    if (!isIPv4(ns) && !ns.includes(':')) throw invalidArgument(`${ns} is not an ip address`);
   let nameservers: string[];
   let upstreams: string[];
   let transform: string;

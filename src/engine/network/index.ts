@@ -69,8 +69,13 @@ export {
   parseBip,
   parseDefaultAddressPool,
 } from './ipam';
-export { formatIPv4, formatPrefix, isIPv4, parseIPv4, parsePrefix, type Prefix } from './ipv4';
-export { isPredefined, LocalNetworkService, type LocalNetworkServiceOptions, PREDEFINED_NETWORKS } from './network-service';
+export { formatIPv4, formatPrefix, isIPv4, type Prefix, parseIPv4, parsePrefix } from './ipv4';
+export {
+  isPredefined,
+  LocalNetworkService,
+  type LocalNetworkServiceOptions,
+  PREDEFINED_NETWORKS,
+} from './network-service';
 export { type LedgerEntry, NetworkStore, type StoredNetwork } from './network-store';
 export {
   EPHEMERAL_PORTS,

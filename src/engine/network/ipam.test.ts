@@ -41,13 +41,18 @@ describe('Ipam', () => {
 
   it('accepts explicit subnets, gateways and ip-ranges, and refuses overlaps', async () => {
     const ipam = await Ipam.open({ root });
-    assert.deepEqual(await ipam.requestPool('a', { subnet: '10.5.0.7/16', gateway: '10.5.0.254', ipRange: '10.5.1.0/24' }), {
-      subnet: '10.5.0.0/16',
-      gateway: '10.5.0.254',
-      ipRange: '10.5.1.0/24',
-    });
+    assert.deepEqual(
+      await ipam.requestPool('a', { subnet: '10.5.0.7/16', gateway: '10.5.0.254', ipRange: '10.5.1.0/24' }),
+      {
+        subnet: '10.5.0.0/16',
+        gateway: '10.5.0.254',
+        ipRange: '10.5.1.0/24',
+      },
+    );
     await assert.rejects(ipam.requestPool('b', { subnet: '10.5.3.0/24' }), { kind: 'forbidden', message: /overlaps/ });
-    await assert.rejects(ipam.requestPool('c', { subnet: '10.6.0.0/24', gateway: '10.7.0.1' }), { kind: 'invalid-argument' });
+    await assert.rejects(ipam.requestPool('c', { subnet: '10.6.0.0/24', gateway: '10.7.0.1' }), {
+      kind: 'invalid-argument',
+    });
     await assert.rejects(ipam.requestPool('d', { subnet: '10.8.0.0/24', ipRange: '10.9.0.0/25' }), {
       kind: 'invalid-argument',
     });

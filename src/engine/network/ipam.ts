@@ -170,7 +170,9 @@ export class Ipam {
         });
         const found = this.nextFreeSubnet([...taken, ...reserved]);
         if (found === undefined) {
-          throw forbidden('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+          throw forbidden(
+            'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network',
+          );
         }
         subnet = found;
       }
@@ -216,7 +218,10 @@ export class Ipam {
       const subnet = parsePrefix(pool.subnet);
       const gateway = parseIPv4(pool.gateway);
       const usable = (ip: number): boolean =>
-        ip !== subnet.base && ip !== lastAddress(subnet) && ip !== gateway && pool.addresses[formatIPv4(ip)] === undefined;
+        ip !== subnet.base &&
+        ip !== lastAddress(subnet) &&
+        ip !== gateway &&
+        pool.addresses[formatIPv4(ip)] === undefined;
       let chosen: number | undefined;
       if (request.address !== undefined) {
         const ip = parseIPv4(request.address);
@@ -234,7 +239,8 @@ export class Ipam {
             break;
           }
         }
-        if (chosen === undefined) throw forbidden(`no available IPv4 addresses on this network's address pools: ${pool.subnet}`);
+        if (chosen === undefined)
+          throw forbidden(`no available IPv4 addresses on this network's address pools: ${pool.subnet}`);
       }
       const text = formatIPv4(chosen);
       pool.addresses[text] = request.owner;

@@ -28,7 +28,10 @@ describe('LocalNetworkService (recording host)', () => {
     assert.equal(bridge.bridge, 'berth0');
     assert.deepEqual(bridge.ipam.config, [{ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }]);
     assert.equal((await svc.get('none')).network.driver, 'null');
-    await assert.rejects(svc.remove('bridge'), { kind: 'forbidden', message: 'bridge is a pre-defined network and cannot be removed' });
+    await assert.rejects(svc.remove('bridge'), {
+      kind: 'forbidden',
+      message: 'bridge is a pre-defined network and cannot be removed',
+    });
     await assert.rejects(svc.get('nope'), { kind: 'not-found', message: 'network nope not found' });
     // No kernel object for the default bridge until something attaches to it.
     assert.equal(host.linkOps().length, 0);
@@ -43,7 +46,10 @@ describe('LocalNetworkService (recording host)', () => {
     assert.deepEqual(a.ipam.config, [{ subnet: '172.18.0.0/16', gateway: '172.18.0.1' }]);
     assert.ok(host.links.has(a.bridge as string), 'bridge created at network create');
     assert.match(host.tables.get('inet berth-test-unit') ?? '', /ip saddr 172\.18\.0\.0\/16 oifname != "br-/);
-    await assert.rejects(svc.createNetwork({ name: 'app' }), { kind: 'conflict', message: 'network with name app already exists' });
+    await assert.rejects(svc.createNetwork({ name: 'app' }), {
+      kind: 'conflict',
+      message: 'network with name app already exists',
+    });
     await assert.rejects(svc.createNetwork({ name: 'x', driver: 'overlay' }), { kind: 'not-found' });
     await assert.rejects(svc.createNetwork({ name: 'x', driver: 'host' }), { kind: 'forbidden' });
     const b = await svc.createNetwork({
@@ -79,12 +85,17 @@ describe('LocalNetworkService (recording host)', () => {
     assert.equal(e1.containerName, 'web');
     const e2 = await svc.connect(C2, 'app', { containerName: 'db', ipv4Address: '10.50.0.99' });
     assert.equal(e2.ipv4Address, '10.50.0.99');
-    await assert.rejects(svc.connect(C1, 'app', { containerName: 'web' }), { kind: 'forbidden', message: /already exists/ });
+    await assert.rejects(svc.connect(C1, 'app', { containerName: 'web' }), {
+      kind: 'forbidden',
+      message: /already exists/,
+    });
     await assert.rejects(svc.connect(C1, 'bridge', { containerName: 'web', ipv4Address: '172.17.0.9' }), {
       kind: 'invalid-argument',
       message: /user configured subnets/,
     });
-    await assert.rejects(svc.connect(C1, 'bridge', { containerName: 'web', aliases: ['x'] }), { kind: 'invalid-argument' });
+    await assert.rejects(svc.connect(C1, 'bridge', { containerName: 'web', aliases: ['x'] }), {
+      kind: 'invalid-argument',
+    });
     await assert.rejects(svc.remove('app'), { kind: 'forbidden', message: /has active endpoints \(web, db\)/ });
     assert.equal((await svc.endpointsOf(C1)).length, 1);
     await svc.disconnect(C1, 'app');
@@ -127,7 +138,16 @@ describe('LocalNetworkService (recording host)', () => {
     const { NetworkStore } = await import('./network-store');
     const store = await NetworkStore.open(root);
     await store.addLink({ name: 'btdead01', kind: 'veth' });
-    host.links.set('btdead01', { name: 'btdead01', ifindex: 9, kind: 'veth', master: undefined, mac: '', mtu: 1500, up: true, addresses: [] });
+    host.links.set('btdead01', {
+      name: 'btdead01',
+      ifindex: 9,
+      kind: 'veth',
+      master: undefined,
+      mac: '',
+      mtu: 1500,
+      up: true,
+      addresses: [],
+    });
     await open();
     assert.ok(!host.links.has('btdead01'));
     assert.ok(host.links.has(a.bridge as string));

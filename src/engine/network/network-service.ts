@@ -11,7 +11,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomHex } from '../../common/atomic';
-import { EngineError, conflict, forbidden, invalidArgument, notFound, notImplemented } from '../../common/errors';
+import { conflict, EngineError, forbidden, invalidArgument, notFound, notImplemented } from '../../common/errors';
 import { type NetworkHost, type ProxySpec, startProxy, type UserlandProxy } from '../../host/network';
 import {
   BRIDGE_NAME_OPTION,
@@ -33,8 +33,8 @@ import { DnsRecords, EmbeddedDns, type Upstream } from './dns-server';
 import { upstreamsFromResolvConf } from './etc-files';
 import { type AddressPool, Ipam, parseBip } from './ipam';
 import { parsePrefix } from './ipv4';
-import { PortAllocator, type PortBindingSpec, type PortRange } from './port-mappings';
 import { NetworkStore, type StoredNetwork } from './network-store';
+import { PortAllocator, type PortBindingSpec, type PortRange } from './port-mappings';
 import { Serial } from './serial';
 import type {
   ConnectOptions,
@@ -159,11 +159,13 @@ export class LocalNetworkService implements NetworkService {
         throw conflict(`network with name ${name} already exists`);
       }
       const driver = options.driver === undefined || options.driver === '' ? 'bridge' : options.driver;
-      if (driver === 'host' || driver === 'null') throw forbidden(`only one instance of "${driver}" network is allowed`);
+      if (driver === 'host' || driver === 'null')
+        throw forbidden(`only one instance of "${driver}" network is allowed`);
       if (driver !== 'bridge') throw notFound(`plugin "${driver}" not found`);
       if (options.enableIPv6) throw notImplemented('IPv6 networks are not supported by berth');
       const ipamDriver = options.ipam?.driver ?? 'default';
-      if (ipamDriver !== '' && ipamDriver !== 'default') throw notImplemented(`IPAM driver ${ipamDriver} is not supported`);
+      if (ipamDriver !== '' && ipamDriver !== 'default')
+        throw notImplemented(`IPAM driver ${ipamDriver} is not supported`);
       const configs = (options.ipam?.config ?? []).filter((c) => !(c.subnet ?? '').includes(':'));
       if (configs.length > 1) throw notImplemented('berth supports one IPv4 subnet per network');
       const cfg = configs[0] ?? {};
@@ -279,7 +281,9 @@ export class LocalNetworkService implements NetworkService {
       };
       if (n.driver === 'bridge') {
         if (endpoint.staticAddress && !rec.userSubnet) {
-          throw invalidArgument('user specified IP address is supported only when connecting to networks with user configured subnets');
+          throw invalidArgument(
+            'user specified IP address is supported only when connecting to networks with user configured subnets',
+          );
         }
         const cfg = n.ipam.config[0];
         if (cfg === undefined) throw forbidden(`network ${n.name} has no address pool`);
@@ -402,7 +406,12 @@ export class LocalNetworkService implements NetworkService {
             }
           });
           if (proxy === undefined) throw new Error('port allocator returned without a proxy');
-          const published: PublishedPort = { proto: b.proto, hostIp: b.hostIp, hostPort, containerPort: b.containerPort };
+          const published: PublishedPort = {
+            proto: b.proto,
+            hostIp: b.hostIp,
+            hostPort,
+            containerPort: b.containerPort,
+          };
           list.push({ proxy, published });
           added.push(published);
         }
@@ -421,6 +430,11 @@ export class LocalNetworkService implements NetworkService {
 
   publishedPorts(containerId: string): PublishedPort[] {
     return (this.proxies.get(containerId) ?? []).map((p) => ({ ...p.published }));
+  }
+
+  /** Reloads berth's nft table from the current state (after a firewall reload elsewhere wiped it). */
+  reapplyFirewall(): Promise<void> {
+    return this.serial.run(() => this.applyFirewall());
   }
 
   /** Closes DNS listeners and proxies (daemon shutdown). Kernel state stays for the next start. */
@@ -496,7 +510,9 @@ export class LocalNetworkService implements NetworkService {
       const owned = this.ipam.addresses(rec.network.id);
       for (const ep of rec.endpoints) {
         if (ep.ipv4Address !== '' && owned[ep.ipv4Address] === undefined) {
-          await this.ipam.requestAddress(rec.network.id, { owner: ep.id, address: ep.ipv4Address }).catch(() => undefined);
+          await this.ipam
+            .requestAddress(rec.network.id, { owner: ep.id, address: ep.ipv4Address })
+            .catch(() => undefined);
         }
         this.addDnsRecord(rec, ep);
         if (ep.sandboxKey !== undefined && !this.sandboxes.has(ep.containerId)) {
@@ -514,7 +530,12 @@ export class LocalNetworkService implements NetworkService {
         await this.store.dropLink(entry.name);
       }
     }
-    const ledgerBridges = new Set(this.store.links().filter((l) => l.kind === 'bridge').map((l) => l.name));
+    const ledgerBridges = new Set(
+      this.store
+        .links()
+        .filter((l) => l.kind === 'bridge')
+        .map((l) => l.name),
+    );
     for (const rec of this.store.all()) {
       if (rec.network.bridge !== undefined && ledgerBridges.has(rec.network.bridge)) await this.materialize(rec, false);
     }
@@ -654,7 +675,11 @@ export class LocalNetworkService implements NetworkService {
       ]);
     }
     await this.host.applyNftRuleset(
-      renderDnsRedirect({ containerIp: dnsCandidate.ipv4Address, gateway: dnsCandidate.gateway || (rec.network.ipam.config[0]?.gateway ?? ''), port }),
+      renderDnsRedirect({
+        containerIp: dnsCandidate.ipv4Address,
+        gateway: dnsCandidate.gateway || (rec.network.ipam.config[0]?.gateway ?? ''),
+        port,
+      }),
       { netns: sb.netns },
     );
     sb.dnsNetwork = dnsNet;
@@ -730,7 +755,9 @@ export class LocalNetworkService implements NetworkService {
     }
     if (rec.endpoints.length > 0) {
       const names = rec.endpoints.map((e) => e.containerName).join(', ');
-      throw forbidden(`error while removing network: network ${rec.network.name} id ${rec.network.id} has active endpoints (${names})`);
+      throw forbidden(
+        `error while removing network: network ${rec.network.name} id ${rec.network.id} has active endpoints (${names})`,
+      );
     }
   }
 
@@ -761,7 +788,10 @@ export class LocalNetworkService implements NetworkService {
       const prefixed = all.filter((r) => r.network.id.startsWith(idOrName));
       if (prefixed.length === 1 && prefixed[0]) return prefixed[0];
       if (prefixed.length > 1) {
-        throw new EngineError('invalid-argument', `network ${idOrName} is ambiguous (${prefixed.length} matches found based on ID prefix)`);
+        throw new EngineError(
+          'invalid-argument',
+          `network ${idOrName} is ambiguous (${prefixed.length} matches found based on ID prefix)`,
+        );
       }
     }
     throw notFound(`network ${idOrName} not found`);

@@ -29,7 +29,10 @@ describe('port specs', () => {
   it('converts HostConfig.PortBindings', () => {
     assert.deepEqual(
       fromPortBindings({
-        '80/tcp': [{ hostIp: '', hostPort: '' }, { hostIp: '127.0.0.1', hostPort: '8080' }],
+        '80/tcp': [
+          { hostIp: '', hostPort: '' },
+          { hostIp: '127.0.0.1', hostPort: '8080' },
+        ],
         '53/udp': [{ hostIp: '0.0.0.0', hostPort: '5300-5310' }],
         '443/tcp': [{ hostIp: '::', hostPort: '443' }],
       }),

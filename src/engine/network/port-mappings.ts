@@ -165,7 +165,9 @@ export class PortAllocator {
         return port;
       }
       const where = `${hostIp === '' ? '0.0.0.0' : hostIp}:${range.start === range.end ? range.start : `${range.start}-${range.end}`}`;
-      throw conflict(`driver failed programming external connectivity: Bind for ${where} failed: port is already allocated`);
+      throw conflict(
+        `driver failed programming external connectivity: Bind for ${where} failed: port is already allocated`,
+      );
     });
   }
 

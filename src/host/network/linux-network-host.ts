@@ -118,7 +118,9 @@ export class LinuxNetworkHost implements NetworkHost {
   }
 
   async routedPrefixes(): Promise<string[]> {
-    const routes = JSON.parse((await execChecked(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])) || '[]') as Array<{
+    const routes = JSON.parse(
+      (await execChecked(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])) || '[]',
+    ) as Array<{
       dst?: string;
       type?: string;
     }>;
