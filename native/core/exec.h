@@ -1,5 +1,5 @@
 /* exec.h - a process started inside a running container (`docker exec`), from an exec plan
- * (0002 §8): joins the init's namespaces and root, enters the plan's cgroups, gets the
+ * (0002 §9): joins the init's namespaces and root, enters the plan's cgroups, gets the
  * plan's limits and credentials. The shim calls it for its `exec` request. */
 #ifndef BERTH_EXEC_H
 #define BERTH_EXEC_H

@@ -5,7 +5,7 @@
  *                                        exits 0, or 125/126/127 as Docker would
  *   berth-core ctl <bundle> <field>...  send one request to <bundle>/shim.sock, print replies
  *   berth-core plan-check [--exec] <file>  parse a (container or exec) plan, print it canonically
- *   berth-core init [--] <cmd> [arg]...  a minimal init (0002 §9); also entered when argv[0]'s
+ *   berth-core init [--] <cmd> [arg]...  a minimal init (0002 §10); also entered when argv[0]'s
  *                                        basename is docker-init (docker-init [--] cmd...)
  * Exec processes are started through the shim: ctl <bundle> exec <exec-id> <exec-plan>.
  */

@@ -65,7 +65,7 @@ struct plan {
 
 /* What a plan describes: a new container (`berth-core create`), or a process started in a
  * running one (the shim's `exec` request). The grammar is the same; the allowed keys and the
- * final checks differ (0002 §2 and §8). */
+ * final checks differ (0002 §2 and §9). */
 enum plan_kind { PLAN_CONTAINER = 1, PLAN_EXEC = 2 };
 
 extern const char *const plan_cap_names[CAP_SET_N];

@@ -1,4 +1,4 @@
-/* shim_exec.c - the shim's exec processes (0002 §8): the `exec` request starts one with
+/* shim_exec.c - the shim's exec processes (0002 §9): the `exec` request starts one with
  * exec_spawn; its output goes to attach-exec clients only (never to the container's log),
  * buffered until the first attach-exec so that nothing is lost between exec-started and
  * the attach; its exit is kept for wait-exec until the slot is needed again or the shim

@@ -256,6 +256,10 @@ if [ -n "$BUSYBOX" ]; then
   check "exec: exit code through wait-exec" bash -c "'$CORE' ctl '$T/xc' wait-exec c7 | grep -qx 'exec-exit c7 7 0'"
   xplan miss "arg nosuchbinary"
   check "exec: missing binary is 127" bash -c "'$CORE' ctl '$T/xc' exec m1 '$T/xc/miss.plan' | grep -q '^exec-error m1 127 exec 2 exec:%20\"nosuchbinary\":%20executable%20file%20not%20found'"
+  check "exec: missing plan is 125 at step plan" bash -c "'$CORE' ctl '$T/xc' exec b1 '$T/xc/nope.plan' | grep -q '^exec-error b1 125 plan 2 '"
+  printf 'berth-plan 1\njoin mnt /nonexistent-berth\narg probe\n' > "$T/xc/badjoin.plan"
+  check "exec: bad join is 125 at step join" bash -c "'$CORE' ctl '$T/xc' exec b2 '$T/xc/badjoin.plan' | grep -q '^exec-error b2 125 join 2 '"
+  check "exec: bad exec id refused" bash -c "'$CORE' ctl '$T/xc' exec 'a/b' '$T/xc/probe.plan' | grep -q '^error 22 '"
   check "exec: failed exec has no record" bash -c "'$CORE' ctl '$T/xc' wait-exec m1 | grep -q '^error 2 '"
   xplan xt "terminal" "console-size 20 60" "stdin open" "arg sh" "arg -c" 'arg tty;%20stty%20size;%20read%20x;%20stty%20size;%20exit%204'
   check "exec tty: started" bash -c "'$CORE' ctl '$T/xc' exec t1 '$T/xc/xt.plan' | grep -q '^exec-started t1 '"
@@ -321,7 +325,7 @@ fi
 # --- 6. nothing left behind ------------------------------------------------------------------
 cleanup
 trap - EXIT
-check "no leftover mounts" bash -c "! grep -q berth-test- /proc/self/mountinfo"
+check "no leftover mounts" bash -c "! grep -q '$NAME' /proc/self/mountinfo"
 check "no leftover temp dir" [ ! -e "$T" ]
 check "no leftover cgroups" bash -c "! ls -d /sys/fs/cgroup/$NAME /sys/fs/cgroup/*/$NAME 2>/dev/null | grep -q ."
 check "no leftover processes" bash -c "! ls -l /proc/[0-9]*/cwd 2>/dev/null | grep -q '$T'"

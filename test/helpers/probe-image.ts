@@ -11,7 +11,30 @@ import { makeTar, type TarEntry } from './tarball';
 export const PROBE = path.resolve(__dirname, '..', '..', 'native', 'build', 'berth-probe');
 export const PROBE_IMAGE = 'berth-test/probe:latest';
 
-const APPLETS = ['sh', 'ls', 'cat', 'echo', 'true', 'false', 'sleep', 'id', 'env', 'mkdir', 'touch', 'ps', 'hostname', 'dd', 'head', 'stat', 'grep', 'kill', 'wc', 'rm', 'test', 'seq'];
+const APPLETS = [
+  'sh',
+  'ls',
+  'cat',
+  'echo',
+  'true',
+  'false',
+  'sleep',
+  'id',
+  'env',
+  'mkdir',
+  'touch',
+  'ps',
+  'hostname',
+  'dd',
+  'head',
+  'stat',
+  'grep',
+  'kill',
+  'wc',
+  'rm',
+  'test',
+  'seq',
+];
 
 export async function probeRootfs(): Promise<Buffer> {
   const busybox = findBusybox();
@@ -22,7 +45,11 @@ export async function probeRootfs(): Promise<Buffer> {
     ...APPLETS.map((a): TarEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
     { name: 'probe', content: readFileSync(PROBE), mode: 0o755 },
     { name: 'etc/', type: 'directory' },
-    { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' },
+    {
+      name: 'etc/passwd',
+      content:
+        'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+    },
     { name: 'etc/group', content: 'root:x:0:\napp:x:1000:\nextra:x:2000:app\nnogroup:x:65534:\n' },
     { name: 'tmp/', type: 'directory', mode: 0o1777 },
     { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000 },

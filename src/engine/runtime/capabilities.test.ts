@@ -41,3 +41,17 @@ describe('capabilities', () => {
     assert.equal(capabilityMask(resolveCapabilities({ capAdd: ['ALL'] })), (1n << 41n) - 1n);
   });
 });
+
+describe('capabilities the daemon lacks', () => {
+  // Root on these machines lacks CAP_SYS_RESOURCE (24): "all" means all the daemon holds.
+  const withoutSysResource = ((1n << 41n) - 1n) & ~(1n << 24n);
+
+  it('leaves them out of --privileged and --cap-add ALL', () => {
+    const priv = resolveCapabilities({ privileged: true, available: withoutSysResource });
+    assert.ok(!priv.includes('CAP_SYS_RESOURCE'));
+    assert.ok(priv.includes('CAP_SYS_ADMIN'));
+    assert.equal(priv.length, 40);
+    const all = resolveCapabilities({ capAdd: ['ALL'], capDrop: ['NET_RAW'], available: withoutSysResource });
+    assert.ok(!all.includes('CAP_SYS_RESOURCE') && !all.includes('CAP_NET_RAW'));
+  });
+});

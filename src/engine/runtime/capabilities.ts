@@ -97,6 +97,8 @@ export interface CapabilityOptions {
   capAdd?: readonly string[];
   capDrop?: readonly string[];
   privileged?: boolean;
+  /** The capabilities the daemon itself holds (its bounding set): "all" means all of these. */
+  available?: bigint;
 }
 
 /**
@@ -105,14 +107,19 @@ export interface CapabilityOptions {
  * dropped ones; else defaults + added − dropped. Sorted by number.
  */
 export function resolveCapabilities(options: CapabilityOptions = {}): string[] {
-  if (options.privileged) return [...ALL_CAPABILITIES];
+  const available = options.available;
+  const all =
+    available === undefined
+      ? [...ALL_CAPABILITIES]
+      : ALL_CAPABILITIES.filter((c) => (available >> BigInt(NUMBERS.get(c) ?? 0)) & 1n);
+  if (options.privileged) return all;
   const add = (options.capAdd ?? []).map(normalizeCapability);
   const drop = (options.capDrop ?? []).map(normalizeCapability);
   let set: Set<string>;
   if (drop.includes('ALL')) {
-    set = add.includes('ALL') ? new Set(ALL_CAPABILITIES) : new Set(add);
+    set = add.includes('ALL') ? new Set(all) : new Set(add);
   } else if (add.includes('ALL')) {
-    set = new Set(ALL_CAPABILITIES.filter((c) => !drop.includes(c)));
+    set = new Set(all.filter((c) => !drop.includes(c)));
   } else {
     set = new Set(DEFAULT_CAPABILITIES);
     for (const c of add) set.add(c);

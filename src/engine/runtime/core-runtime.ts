@@ -14,6 +14,7 @@ import {
   createTask,
   type ExitRecord,
   listHostDevices,
+  processBoundingSet,
   readCgroupLayout,
   readExitFile,
   ShimClient,
@@ -56,7 +57,13 @@ export function isStartFailure(err: unknown): err is StartFailure {
 
 /** The message dockerd gives for a failed task creation (the CLI looks for the exec wording in it). */
 export function startFailureMessage(step: string, message: string): string {
-  const inner = step === 'exec' || step === 'cwd' || step === 'user' ? message : `${step}: ${message}`;
+  // The core reports errno with strerror ("Permission denied"); Go, and so Docker, writes it in
+  // lower case ("permission denied"), and the docker CLI picks its exit code by that text.
+  const goStyle = message.replace(
+    /(^|: )([A-Z][a-z]+(?: [a-z]+)*)(?=$|:)/g,
+    (_m, sep: string, w: string) => `${sep}${w[0]!.toLowerCase()}${w.slice(1)}`,
+  );
+  const inner = step === 'exec' || step === 'cwd' || step === 'user' ? goStyle : `${step}: ${goStyle}`;
   return `failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process: error during container init: ${inner}: unknown`;
 }
 
@@ -117,6 +124,7 @@ export class CoreRuntime implements Runtime {
       ...user,
       devices,
       hostDevices,
+      availableCapabilities: processBoundingSet(),
       ...(this.options.arch === undefined ? {} : { arch: this.options.arch }),
       ...(this.options.kernel === undefined ? {} : { kernel: this.options.kernel }),
     });

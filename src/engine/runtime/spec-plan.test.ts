@@ -225,3 +225,21 @@ describe('writePlan', () => {
     },
   );
 });
+
+describe('start failure messages', () => {
+  it('write errno texts in lower case as Go does, so the docker CLI maps 126 and 127', async () => {
+    const { startFailureMessage } = await import('./core-runtime');
+    assert.match(
+      startFailureMessage('exec', 'exec: "/etc/passwd": Permission denied'),
+      /exec: "\/etc\/passwd": permission denied: unknown$/,
+    );
+    assert.match(
+      startFailureMessage('exec', 'exec: "/x": No such file or directory'),
+      /no such file or directory: unknown$/,
+    );
+    assert.match(
+      startFailureMessage('caps', 'capset: Operation not permitted'),
+      /caps: capset: operation not permitted: unknown$/,
+    );
+  });
+});

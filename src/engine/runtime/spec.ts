@@ -95,6 +95,8 @@ export interface SpecInputs {
   kernel?: string;
   /** CPUs whose thermal_throttle directory is masked (default: this host's count). */
   cpus?: number;
+  /** The daemon's capability bounding set: what "all capabilities" means here. */
+  availableCapabilities?: bigint;
 }
 
 /**
@@ -174,7 +176,12 @@ export function requestedSeccomp(request: Pick<RuntimeRequest, 'seccomp' | 'priv
 /** Builds the OCI spec for a request (pure: everything from the host comes in `inputs`). */
 export function buildSpec(request: RuntimeRequest, inputs: SpecInputs): OciSpec {
   const privileged = request.privileged;
-  const caps = resolveCapabilities({ capAdd: request.capAdd, capDrop: request.capDrop, privileged });
+  const caps = resolveCapabilities({
+    capAdd: request.capAdd,
+    capDrop: request.capDrop,
+    privileged,
+    ...(inputs.availableCapabilities === undefined ? {} : { available: inputs.availableCapabilities }),
+  });
   const ipcPrivate = request.namespaces.ipc.kind !== 'host';
   const utsPrivate = request.namespaces.uts.kind !== 'host';
 

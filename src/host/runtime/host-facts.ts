@@ -3,7 +3,7 @@
  * the cgroup hierarchies (for the container's /sys/fs/cgroup) and device
  * nodes (--device and --privileged).
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../../common/errors';
 import { parseMountInfo } from '../mountinfo';
@@ -121,4 +121,20 @@ export async function listHostDevices(dir = '/dev'): Promise<HostDevice[]> {
   };
   await walk(dir);
   return out;
+}
+
+let boundingCache: bigint | undefined;
+
+/**
+ * The capability bounding set of this process (CapBnd in /proc/self/status).
+ * A container can hold no capability the daemon lacks: on a host whose root
+ * lacks CAP_SYS_RESOURCE, --privileged gets every capability but that one, as
+ * with dockerd (moby computes "all capabilities" from its own bounding set).
+ */
+export function processBoundingSet(): bigint {
+  if (boundingCache === undefined) {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    boundingCache = m ? BigInt(`0x${m[1]}`) : (1n << 41n) - 1n;
+  }
+  return boundingCache;
 }

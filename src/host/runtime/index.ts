@@ -20,6 +20,7 @@ export {
   type HostDevice,
   listHostDevices,
   parseCgroupLayout,
+  processBoundingSet,
   readCgroupLayout,
   statDevice,
 } from './host-facts';
