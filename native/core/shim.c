@@ -1,6 +1,8 @@
 /* shim.c - see shim.h. A single-threaded poll loop: signalfd (SIGCHLD, SIGTERM, SIGINT),
- * the container's stdout/stderr pipes, the stdin pipe (when data is queued), the listening
- * socket and its clients. Nothing blocks: clients get queued, non-blocking output. */
+ * the container's stdout/stderr pipes or pty master, the stdin writer (when data is queued),
+ * the execs' fds (shim_exec.c), the listening socket and its clients. Nothing blocks but an
+ * `exec` request (until the process exec'd, <= 10 s): clients get queued, non-blocking
+ * output. */
 #include "shim.h"
 
 #include <errno.h>

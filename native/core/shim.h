@@ -1,6 +1,7 @@
-/* shim.h - the per-container monitor: parent of the container init, owner of its stdio,
- * writer of the json-file log and the exit file, server of <bundle>/shim.sock
- * (protocol: docs/design/0002 §4). It outlives the daemon. */
+/* shim.h - the per-container monitor: parent of the container init, owner of its stdio
+ * (pipes or pty master), writer of the json-file log and the exit file, starter and reaper
+ * of exec processes, server of <bundle>/shim.sock (protocol: docs/design/0002 §4, §8, §9).
+ * It outlives the daemon. */
 #ifndef BERTH_SHIM_H
 #define BERTH_SHIM_H
 

@@ -2,6 +2,7 @@
  * Run once after the whole suite: fails if any test left a mount, a process,
  * a cgroup or a temporary directory carrying the test prefix.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,8 +29,19 @@ export function findLeaks(): string[] {
   }
   for (const hierarchy of safeReaddir('/sys/fs/cgroup')) {
     for (const name of walkCgroups(path.join('/sys/fs/cgroup', hierarchy), 4)) {
-      if (path.basename(name).includes(TEST_PREFIX)) leaks.push(`cgroup ${name}`);
+      // Test daemons name container cgroups berth-<id>; no production berthd runs beside the suite.
+      if (/^berth-/.test(path.basename(name))) leaks.push(`cgroup ${name}`);
     }
+  }
+  // Network tests name their links bt<hex> and their nft tables berth-test-*.
+  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+  for (const line of (links.stdout ?? '').split('\n')) {
+    const name = line.split(': ')[1]?.split('@')[0];
+    if (name && /^bt[0-9a-f]/.test(name)) leaks.push(`link ${name}`);
+  }
+  const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+  for (const line of (tables.stdout ?? '').split('\n')) {
+    if (line.includes(TEST_PREFIX)) leaks.push(`nft ${line.trim()}`);
   }
   return leaks;
 }
