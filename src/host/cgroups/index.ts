@@ -43,6 +43,7 @@ export async function createCgroupManager(options: CgroupManagerOptions = {}): P
     unifiedMount: layout.mode === 'hybrid' ? layout.unified?.mountPoint : undefined,
     onMkdir: options.onMkdir,
     onWrite: options.onWrite,
+    onFreezerRead: options.onFreezerRead,
     freezeTimeoutMs: options.freezeTimeoutMs,
   });
 }

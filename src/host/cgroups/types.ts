@@ -104,6 +104,8 @@ export interface CgroupManagerOptions {
   onMkdir?: (dir: string, hierarchy: string) => void;
   /** Tests only: called before every write to a cgroup file; throwing makes the write fail with that error. */
   onWrite?: (file: string, value: string) => void;
+  /** Tests only: a value to read instead of freezer.state while freeze() polls (a fake kernel's FREEZING). */
+  onFreezerRead?: (file: string) => string | undefined;
   /** How long freeze() waits for the kernel to report the cgroup frozen (default 10000 ms). */
   freezeTimeoutMs?: number;
 }

@@ -327,19 +327,19 @@ describe('cgroup v1 (fake tree)', () => {
       base,
       {},
       {
-        onWrite: (file, value) => {
-          // The kernel answers FREEZING for a while: emulate by writing it instead, a few times.
-          if (file.endsWith('freezer.state') && value === 'FROZEN' && freezing-- > 0) {
-            setImmediate(() => writeFileSync(file, 'FREEZING'));
-          }
-        },
+        // The kernel answers FREEZING for a while before FROZEN.
+        onFreezerRead: () => (freezing-- > 0 ? 'FREEZING' : undefined),
       },
     );
     const h = await manager.create('berth-test-c10', {});
     const state = path.join(root, 'freezer', 'berth-test-c10', 'freezer.state');
     await h.freeze();
     assert.equal(read(state), 'FROZEN');
-    assert.ok(writes.filter(([f, v]) => f.endsWith('freezer.state') && v === 'FROZEN').length >= 2, 'polled');
+    assert.equal(
+      writes.filter(([f, v]) => f.endsWith('freezer.state') && v === 'FROZEN').length,
+      4,
+      'wrote FROZEN until the kernel said so',
+    );
     await h.thaw();
     assert.equal(read(state), 'THAWED');
   });

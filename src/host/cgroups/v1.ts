@@ -40,6 +40,7 @@ export interface CgroupV1ManagerOptions {
   unifiedMount?: string | undefined;
   onMkdir?: ((dir: string, hierarchy: string) => void) | undefined;
   onWrite?: WriteHook;
+  onFreezerRead?: ((file: string) => string | undefined) | undefined;
   freezeTimeoutMs?: number | undefined;
 }
 
@@ -326,7 +327,7 @@ export class CgroupV1Handle implements CgroupHandle {
           await sleep(10);
         }
         await writeCgroupFile(state, 'FROZEN', hook);
-        const now = await readCgroupFile(state);
+        const now = this.#options.onFreezerRead?.(state) ?? (await readCgroupFile(state));
         if (now === 'FROZEN') return;
         if (Date.now() > deadline) throw new Error(`cgroup did not freeze (freezer.state ${now ?? 'missing'})`);
         await sleep(i % 25 === 24 ? 10 : 1);
