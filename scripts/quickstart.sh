@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start on a fresh Debian 12 machine, as root: install what berth needs,
 # build it, start berthd on its default socket, make a demo image offline
-# (from Debian's busybox-static), load it, and list it.
+# (from Debian's busybox-static), load it, and run a container from it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -23,6 +23,6 @@ npx tsx scripts/make-fixtures.ts "$out" >/dev/null
 ./bin/berth load -i "$out/busybox.tar"
 rm -rf "$out"
 ./bin/berth images
-./bin/berth history berth-test/busybox
+./bin/berth run --rm berth-test/busybox sh -c 'echo "hello from a berth container: $(hostname), pid $$"; ls /'
 echo
 echo "Stop the daemon with: kill \$(cat /run/berth/berthd.pid)"
