@@ -5,9 +5,16 @@
  * nothing. bench/README.md lists them and RESULTS.md keeps the last figures.
  */
 import { benchContainers } from './containers';
+import { benchExec } from './exec';
 import { benchImages } from './images';
+import { benchNetwork } from './network';
 
-const SUITES: Record<string, () => Promise<void>> = { images: benchImages, containers: benchContainers };
+const SUITES: Record<string, () => Promise<void>> = {
+  images: benchImages,
+  containers: benchContainers,
+  exec: benchExec,
+  network: benchNetwork,
+};
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +263,18 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* mallocTrim(): returns the C heap's free memory to the kernel (glibc's malloc_trim(0); a no-op
+ * elsewhere). Node's transient native buffers (process spawns, file reads, HTTP) leave tens of
+ * MB free but mapped in the brk heap, which glibc's dynamic trim threshold then keeps. */
+static napi_value js_malloc_trim(napi_env env, napi_callback_info info) {
+  (void)info;
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+  (void)env;
+  return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -270,6 +283,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mallocTrim", NULL, js_malloc_trim, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -64,10 +64,15 @@ int init_lookpath(const char *file, const char *path_env, char *out, size_t outs
   return berr_set(e, ENOENT, "exec", "exec: \"%s\": executable file not found in $PATH", file);
 }
 
+/* Waits for the shim's "go": we are in our cgroups and limited. */
+static void wait_go(int sync) {
+  char go;
+  if (recv(sync, &go, 1, 0) != 1) _exit(1);
+}
+
 void init_run(const struct plan *p, const int stdio[3], int sync) {
   struct berr e = {0};
   sigset_t all;
-  char go;
 
   /* signals: the shim blocks some and ignores SIGPIPE; both survive execve */
   sigemptyset(&all);
@@ -91,13 +96,20 @@ void init_run(const struct plan *p, const int stdio[3], int sync) {
   /* die with the shim while we still run runtime code */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
-  /* wait until the shim has put us into our cgroups and applied limits */
-  if (recv(sync, &go, 1, 0) != 1) _exit(1);
-
+  /* The shim puts us into our cgroups and applies limits meanwhile (the first cgroup.procs
+   * write of a start waits for an RCU grace period, several ms): the mounts below run
+   * concurrently. Nothing of the container runs before "go": we wait for it before a private
+   * cgroup namespace is made (its root is our cgroup then) or, without one, before the exec
+   * steps. The mounts' kernel memory is charged to the daemon's cgroup. */
+  int placed = 0;
   if (ns_join(p, ~CLONE_NEWPID, &e) < 0) sync_fail(sync, &e);
-  if ((p->ns_new & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
-    berr_set(&e, errno, "namespaces", "unshare cgroup namespace: %s", strerror(errno));
-    sync_fail(sync, &e);
+  if (p->ns_new & CLONE_NEWCGROUP) {
+    wait_go(sync);
+    placed = 1;
+    if (unshare(CLONE_NEWCGROUP) < 0) {
+      berr_set(&e, errno, "namespaces", "unshare cgroup namespace: %s", strerror(errno));
+      sync_fail(sync, &e);
+    }
   }
   if (setsid() < 0) {
     berr_set(&e, errno, "init", "setsid: %s", strerror(errno));
@@ -119,6 +131,7 @@ void init_run(const struct plan *p, const int stdio[3], int sync) {
     close(rootfd);
   }
   umask(022);
+  if (!placed) wait_go(sync);
   init_exec_tail(p, sync);
 }
 

@@ -32,6 +32,7 @@
 #define SOCK_NAME "shim.sock"
 #define CLIENT_OUT_MAX (4u << 20) /* a client this far behind is dropped */
 #define REQUEST_MAX (1u << 20)
+#define EARLY_OUT_MAX (1u << 20) /* output kept for the first attach; beyond it is dropped */
 
 static const char *const stream_names[2] = {"stdout", "stderr"};
 
@@ -126,8 +127,15 @@ static void handle_request(struct shim *s, struct client *c, char *line) {
   }
   if (strcmp(f[0], "attach") == 0 && n == 1) {
     if (c->exec_attached) return client_error(c, EBUSY, "connection is attached to an exec");
-    c->attached = 1;
-    return client_send(c, "ok", 0, NULL, NULL);
+    client_send(c, "ok", 0, NULL, NULL);
+    /* the first attach also gets what the init wrote before it (the daemon attaches right
+     * after the start, so a prompt written at once is not lost) */
+    if (c->fd >= 0 && !s->attached_once && s->early.len && buf_append(&c->out, s->early.data, s->early.len) == 0)
+      client_flush(c);
+    s->attached_once = 1;
+    buf_free(&s->early);
+    if (c->fd >= 0) c->attached = 1;
+    return;
   }
   if (strcmp(f[0], "stdin") == 0 && n == 2) {
     if (s->in.fd < 0 || s->in.closing) return client_error(c, EPIPE, "stdin is closed");
@@ -209,6 +217,8 @@ static void read_output(struct shim *s, int i) {
   for (int k = 0; k < MAX_CLIENTS; k++)
     if (s->clients[k].fd >= 0 && s->clients[k].attached)
       client_send(&s->clients[k], stream_names[i], 1, (const char *const[]){chunk}, (const size_t[]){(size_t)r});
+  if (!s->attached_once && s->early.len < EARLY_OUT_MAX)
+    shim_line(&s->early, stream_names[i], 1, (const char *const[]){chunk}, (const size_t[]){(size_t)r});
 }
 
 void input_write(struct input *in) {
@@ -265,10 +275,8 @@ static void finish(struct shim *s) {
   now(&ts);
   for (int i = 0; i < 2; i++)
     if (s->has_log) log_flush(&s->log, &s->lb[i], stream_names[i], &ts, &e);
-  if (s->has_log) {
-    fsync(s->log.fd);
-    log_close(&s->log);
-  }
+  /* no fsync: like Docker's json-file driver (it cost a journal commit on every exit) */
+  if (s->has_log) log_close(&s->log);
   shim_exec_finish(s);
   input_close(&s->in);
   if (s->tty >= 0) close(s->tty);
@@ -347,6 +355,17 @@ static int listen_socket(struct berr *e) {
   return fd;
 }
 
+/* The child runs its mounts while we place it (init.c): when placing it failed because the
+ * child failed first and exited, its error, already queued on `sock`, is the one to report. */
+static void child_failed_first(int sock, struct berr *e) {
+  struct berr child = {0};
+  int fd = -1, ev;
+  pid_t unused;
+  if (fcntl(sock, F_SETFL, O_NONBLOCK) < 0) return;
+  while ((ev = sync_recv(sock, &fd, &unused, &child)) == SYNC_TTY) close(fd);
+  if (ev == SYNC_ERROR) *e = child;
+}
+
 static int start_container(struct shim *s, struct buf *warnings, struct berr *e) {
   const struct plan *p = s->p;
   int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1}, sp[2] = {-1, -1};
@@ -374,6 +393,7 @@ static int start_container(struct shim *s, struct buf *warnings, struct berr *e)
   /* the child waits for "go": place it, limit it, then release it */
   if (cgroup_enter(p, pid, e) < 0 || limits_apply(p, pid, warnings, e) < 0 || send(sp[0], "g", 1, MSG_NOSIGNAL) != 1) {
     if (e->msg[0] == '\0') berr_set(e, errno, "sync", "release child: %s", strerror(errno));
+    child_failed_first(sp[0], e);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     goto out;

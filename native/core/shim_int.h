@@ -58,6 +58,8 @@ struct shim {
   int64_t oom_before;
   struct client clients[MAX_CLIENTS];
   struct exec_proc execs[MAX_EXECS];
+  struct buf early;         /* the init's reply lines produced before the first attach */
+  int attached_once;
 };
 
 /* What a pollfd stands for. */

@@ -212,8 +212,7 @@ int write_file_atomic(const char *path, const void *data, size_t n, struct berr 
     return berr_set(e, ENAMETOOLONG, "write", "path too long: %s", path);
   cleanup_fd int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return berr_set(e, errno, "write", "open %s: %s", tmp, strerror(errno));
-  if (write_all(fd, data, n) < 0 || fsync(fd) < 0)
-    return berr_set(e, errno, "write", "write %s: %s", tmp, strerror(errno));
+  if (write_all(fd, data, n) < 0) return berr_set(e, errno, "write", "write %s: %s", tmp, strerror(errno));
   if (rename(tmp, path) < 0) return berr_set(e, errno, "write", "rename %s: %s", tmp, strerror(errno));
   return 0;
 }

@@ -62,7 +62,8 @@ int write_all(int fd, const void *p, size_t n);
 /* Read a whole file (at most `limit` bytes) into a malloc'd NUL-terminated buffer. */
 int read_file(const char *path, size_t limit, char **out, size_t *outlen, struct berr *e);
 
-/* Write `data` to `path` atomically: <path>.tmp, fsync, rename. */
+/* Write `data` to `path` atomically for readers: <path>.tmp, rename. No fsync: it is meant for
+ * runtime state in the exec root (the exit file), which a power loss takes away anyway. */
 int write_file_atomic(const char *path, const void *data, size_t n, struct berr *e);
 
 #endif

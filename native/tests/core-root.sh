@@ -181,6 +181,7 @@ if [ -n "$BUSYBOX" ]; then
   wait "$WAITER" "$ATTACH" || true
   check "wait answers the exit" grep -q '^exit 137 9 ' "$T/svc/wait.out"
   check "attach streamed output" grep -qx 'stdout hello%0A' "$T/svc/attach.out"
+  check "the first attach got the output from before it" grep -qx 'stdout ready%0A' "$T/svc/attach.out"
   check "attach got the exit" grep -q '^exit 137 9 ' "$T/svc/attach.out"
   check "stdin reached the log" bash -c "[ \"\$(logtext svc stdout 2>/dev/null || true)\" ] || true; grep -q '\"log\":\"hello\\\\n\"' '$T/svc/svc-json.log'"
   check "exit file: killed by 9" [ "$(field svc code)" = 137 ] && [ "$(field svc signal)" = 9 ]

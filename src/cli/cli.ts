@@ -7,6 +7,16 @@ import { ClientError, EngineClient } from '../client';
 import { EngineError } from '../common/errors';
 import { BERTH_VERSION } from '../wire';
 import { type CliCommand, type CliContext, CliExit } from './command';
+import { attachCommand } from './commands/attach';
+import { commitCommand, diffCommand, exportCommand } from './commands/container-files';
+import {
+  pauseCommand,
+  renameCommand,
+  statsCommand,
+  topCommand,
+  unpauseCommand,
+  updateCommand,
+} from './commands/container-ops';
 import {
   containerInspectCommand,
   containerPruneCommand,
@@ -21,6 +31,9 @@ import {
   stopCommand,
   waitCommand,
 } from './commands/containers';
+import { cpCommand } from './commands/cp';
+import { eventsCommand } from './commands/events';
+import { execCommand } from './commands/exec';
 import {
   historyCommand,
   imageInspectCommand,
@@ -33,7 +46,25 @@ import {
   tagCommand,
 } from './commands/images';
 import { inspectCommand } from './commands/inspect';
+import {
+  networkConnectCommand,
+  networkCreateCommand,
+  networkDisconnectCommand,
+  networkInspectCommand,
+  networkLsCommand,
+  networkPruneCommand,
+  networkRmCommand,
+  portCommand,
+} from './commands/networks';
 import { infoCommand, versionCommand } from './commands/system';
+import { systemDfCommand, systemPruneCommand } from './commands/system-disk';
+import {
+  volumeCreateCommand,
+  volumeInspectCommand,
+  volumeLsCommand,
+  volumePruneCommand,
+  volumeRmCommand,
+} from './commands/volumes';
 import {
   CliUsageError,
   type CommandGroupSpec,
@@ -46,6 +77,7 @@ import {
 
 const COMMANDS: readonly CliCommand[] = [
   runCommand,
+  attachCommand,
   createCommand,
   startCommand,
   stopCommand,
@@ -53,10 +85,18 @@ const COMMANDS: readonly CliCommand[] = [
   killCommand,
   rmCommand,
   psCommand,
+  execCommand,
   logsCommand,
   waitCommand,
   containerPruneCommand,
   containerInspectCommand,
+  pauseCommand,
+  unpauseCommand,
+  renameCommand,
+  updateCommand,
+  topCommand,
+  statsCommand,
+  eventsCommand,
   versionCommand,
   infoCommand,
   imagesCommand,
@@ -69,6 +109,11 @@ const COMMANDS: readonly CliCommand[] = [
   imagePruneCommand,
   imageInspectCommand,
   inspectCommand,
+  portCommand,
+  cpCommand,
+  diffCommand,
+  exportCommand,
+  commitCommand,
 ];
 
 /** Management commands and the short names of their subcommands. */
@@ -92,10 +137,19 @@ const GROUPS: Record<string, { description: string; commands: Record<string, Cli
   container: {
     description: 'Manage containers',
     commands: {
+      port: portCommand,
+      attach: attachCommand,
       create: createCommand,
+      exec: execCommand,
       inspect: containerInspectCommand,
       kill: killCommand,
       logs: logsCommand,
+      pause: pauseCommand,
+      rename: renameCommand,
+      stats: statsCommand,
+      top: topCommand,
+      unpause: unpauseCommand,
+      update: updateCommand,
       ls: psCommand,
       list: psCommand,
       ps: psCommand,
@@ -107,11 +161,41 @@ const GROUPS: Record<string, { description: string; commands: Record<string, Cli
       start: startCommand,
       stop: stopCommand,
       wait: waitCommand,
+      commit: commitCommand,
+      cp: cpCommand,
+      diff: diffCommand,
+      export: exportCommand,
     },
   },
   system: {
     description: 'Manage berth',
-    commands: { info: infoCommand },
+    commands: { df: systemDfCommand, events: eventsCommand, info: infoCommand, prune: systemPruneCommand },
+  },
+  network: {
+    description: 'Manage networks',
+    commands: {
+      connect: networkConnectCommand,
+      create: networkCreateCommand,
+      disconnect: networkDisconnectCommand,
+      inspect: networkInspectCommand,
+      ls: networkLsCommand,
+      list: networkLsCommand,
+      prune: networkPruneCommand,
+      rm: networkRmCommand,
+      remove: networkRmCommand,
+    },
+  },
+  volume: {
+    description: 'Manage volumes',
+    commands: {
+      create: volumeCreateCommand,
+      inspect: volumeInspectCommand,
+      ls: volumeLsCommand,
+      list: volumeLsCommand,
+      prune: volumePruneCommand,
+      rm: volumeRmCommand,
+      remove: volumeRmCommand,
+    },
   },
 };
 

@@ -12,21 +12,27 @@ import {
   type ContainerInspectWire,
   type ContainerSummaryWire,
   type ContainersPruneReport,
+  type ContainerTopResponse,
+  type ContainerUpdateRequest,
+  type ContainerUpdateResponse,
   type ContainerWaitResponse,
   compareApiVersions,
   type DeleteResponseItem,
+  type EventMessage,
   type Filters,
   type HistoryResponseItem,
   type ImageInspect,
   type ImageSummary,
   type ImagesPruneReport,
   type JSONMessage,
+  type StatsResponse,
   type SystemInfo,
   type SystemVersion,
   serializeFilters,
 } from '../wire';
 import { ClientError, connectionError } from './errors';
 import { type DaemonAddress, parseDaemonAddress, resolveHost } from './host';
+import { jsonLines } from './json-lines';
 import { decodeOutput, type OutputChunk } from './stdcopy';
 
 /** The version assumed when the daemon sends no Api-Version header (as the Go client). */
@@ -519,6 +525,61 @@ export class EngineClient {
       });
       req.end(payload);
     });
+  }
+
+  // ------------------------------------------- day-2: pause, rename, update, top, stats, events
+
+  async pauseContainer(id: string): Promise<void> {
+    await readBody(await this.call('POST', `/containers/${encodeURIComponent(id)}/pause`));
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await readBody(await this.call('POST', `/containers/${encodeURIComponent(id)}/unpause`));
+  }
+
+  async renameContainer(id: string, name: string): Promise<void> {
+    await readBody(await this.call('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name } }));
+  }
+
+  updateContainer(id: string, update: ContainerUpdateRequest): Promise<ContainerUpdateResponse> {
+    return this.json('POST', `/containers/${encodeURIComponent(id)}/update`, { body: update });
+  }
+
+  topContainer(id: string, psArgs?: string): Promise<ContainerTopResponse> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/top`, {
+      query: { ps_args: psArgs === undefined || psArgs === '' ? undefined : psArgs },
+    });
+  }
+
+  /** One stats frame (`stream=0`; with `oneShot`, without the second sample). */
+  containerStatsOnce(id: string, options: { oneShot?: boolean; signal?: AbortSignal } = {}): Promise<StatsResponse> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/stats`, {
+      query: { stream: false, 'one-shot': options.oneShot ? true : undefined },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Streamed stats frames until the signal aborts or the container goes. */
+  async *containerStats(id: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<StatsResponse> {
+    const res = await this.call('GET', `/containers/${encodeURIComponent(id)}/stats`, {
+      query: { stream: true },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    yield* jsonLines<StatsResponse>(res);
+  }
+
+  /** `GET /events`: `since`/`until` as the CLI sends them (Unix seconds, fractional allowed). */
+  async *events(
+    options: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal } = {},
+  ): AsyncGenerator<EventMessage> {
+    const filters = options.filters === undefined ? '' : serializeFilters(options.filters);
+    const res = await this.call('GET', '/events', {
+      query: { since: options.since, until: options.until, filters: filters === '' ? undefined : filters },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    for await (const m of jsonLines<EventMessage>(res, (line) => /"timeNano":(\d+)/.exec(line)?.[1])) {
+      yield m;
+    }
   }
 
   /** A request whose JSON answer is returned; errors become ClientError. */

@@ -27,6 +27,27 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   await fsyncDir(dir);
 }
 
+/**
+ * Writes new files that nothing reads yet and makes them durable together: the fsyncs are
+ * issued at once (one journal commit usually covers them all, where one atomic write after
+ * another waits for a commit each), then each directory is fsynced once. Meant for the files
+ * a record written afterwards (atomically, last) makes visible; not for replacing files in place.
+ */
+export async function writeNewFilesDurably(
+  files: ReadonlyArray<{ path: string; data: string | Uint8Array; mode?: number }>,
+): Promise<void> {
+  const opened = await Promise.allSettled(files.map((f) => fs.open(f.path, 'w', f.mode ?? 0o644)));
+  const handles = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  try {
+    for (const r of opened) if (r.status === 'rejected') throw r.reason;
+    await Promise.all(handles.map((h, i) => h.writeFile((files[i] as { data: string | Uint8Array }).data)));
+    await Promise.all(handles.map((h) => h.sync()));
+  } finally {
+    await Promise.all(handles.map((h) => h.close()));
+  }
+  for (const dir of new Set(files.map((f) => path.dirname(f.path)))) await fsyncDir(dir);
+}
+
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
   await writeFileAtomic(target, `${JSON.stringify(value)}\n`);
 }

@@ -14,6 +14,10 @@ export interface DaemonConfig {
   hosts: string[];
   logLevel: LogLevel;
   pidfile: string;
+  /** --bip: the default bridge's address and prefix, e.g. 10.9.0.1/24. */
+  bip?: string;
+  /** --default-address-pool base=...,size=... (repeatable; replaces the defaults). */
+  defaultAddressPools?: string[];
 }
 
 export type ParsedArgs = { kind: 'run'; config: DaemonConfig } | { kind: 'help' } | { kind: 'version' };
@@ -30,6 +34,8 @@ Options:
       --data-root string    Root directory of persistent state (default "${DEFAULT_DATA_ROOT}", env BERTH_DATA_ROOT)
   -D, --debug               Enable debug mode (same as --log-level debug)
       --exec-root string    Root directory for execution state files (default "${DEFAULT_EXEC_ROOT}", env BERTH_EXEC_ROOT)
+      --bip string          Specify network bridge IP
+      --default-address-pool  Default address pools for node specific local networks (base=CIDR,size=N)
   -h, --help                Print usage
   -H, --host list           Daemon socket(s) to connect to (default "${DEFAULT_DAEMON_HOST}", env BERTH_HOST)
   -l, --log-level string    Set the logging level ("debug"|"info"|"warn"|"error") (default "info")
@@ -44,7 +50,9 @@ export class UsageError extends Error {
   }
 }
 
-const VALUE_FLAGS: Record<string, keyof Omit<DaemonConfig, 'hosts'> | 'host'> = {
+const VALUE_FLAGS: Record<string, keyof Omit<DaemonConfig, 'hosts' | 'defaultAddressPools'> | 'host' | 'pool'> = {
+  '--bip': 'bip',
+  '--default-address-pool': 'pool',
   '--data-root': 'dataRoot',
   '--exec-root': 'execRoot',
   '-H': 'host',
@@ -56,8 +64,9 @@ const VALUE_FLAGS: Record<string, keyof Omit<DaemonConfig, 'hosts'> | 'host'> = 
 };
 
 export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
-  const values: Partial<Record<'dataRoot' | 'execRoot' | 'logLevel' | 'pidfile', string>> = {};
+  const values: Partial<Record<'dataRoot' | 'execRoot' | 'logLevel' | 'pidfile' | 'bip', string>> = {};
   const hosts: string[] = [];
+  const pools: string[] = [];
   let debug = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -82,6 +91,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
     }
     if (value === undefined) throw new UsageError(`flag needs an argument: ${name}`);
     if (target === 'host') hosts.push(value);
+    else if (target === 'pool') pools.push(value);
     else values[target] = value;
   }
   const pick = (v: string | undefined) => (v !== undefined && v !== '' ? v : undefined);
@@ -98,5 +108,8 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process
     throw new UsageError((err as Error).message);
   }
   const pidfile = path.resolve(values.pidfile ?? path.join(execRoot, 'berthd.pid'));
-  return { kind: 'run', config: { dataRoot, execRoot, hosts, logLevel, pidfile } };
+  const config: DaemonConfig = { dataRoot, execRoot, hosts, logLevel, pidfile };
+  if (values.bip !== undefined) config.bip = values.bip;
+  if (pools.length > 0) config.defaultAddressPools = pools;
+  return { kind: 'run', config };
 }

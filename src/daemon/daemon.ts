@@ -56,7 +56,15 @@ export class Daemon {
       await checkPrivileges(logger);
       const engineId = await loadEngineId(config.dataRoot);
       logger.info('starting berthd', { version: BERTH_VERSION, 'data-root': config.dataRoot, pid: process.pid });
-      engine = await options.createEngine({ dataRoot: config.dataRoot, execRoot: config.execRoot, logger });
+      engine = await options.createEngine({
+        dataRoot: config.dataRoot,
+        execRoot: config.execRoot,
+        logger,
+        network: {
+          ...(config.bip === undefined ? {} : { bip: config.bip }),
+          ...(config.defaultAddressPools === undefined ? {} : { defaultAddressPools: config.defaultAddressPools }),
+        },
+      });
       const eng = engine;
       const containers = eng.containers;
       api = createApiServer({
@@ -79,7 +87,29 @@ export class Daemon {
           storageDriver: eng.storageDriver,
           graphDriverData: (image) => eng.graphDriverData(image),
         },
-        ...(containers ? { containers: { containers, storageDriver: eng.storageDriver } } : {}),
+        ...(containers
+          ? {
+              containers: {
+                containers,
+                storageDriver: eng.storageDriver,
+                ...(eng.execs ? { execIds: (id: string) => eng.execs?.idsOf(id) ?? null } : {}),
+              },
+            }
+          : {}),
+        ...(eng.execs ? { execs: { execs: eng.execs } } : {}),
+        ...(eng.files ? { files: { files: eng.files } } : {}),
+        ...(eng.events ? { events: eng.events } : {}),
+        ...(eng.networking
+          ? {
+              networks: { networks: eng.networking.networks, endpoints: eng.networking.endpoints },
+              volumes: { volumes: eng.networking.volumes },
+            }
+          : {}),
+        df: {
+          images: eng.images,
+          ...(containers ? { containers } : {}),
+          ...(eng.networking ? { volumes: eng.networking.volumes } : {}),
+        },
       });
       for (const address of addresses) await api.listen(address);
       logger.info('daemon has completed initialization');

@@ -19,6 +19,8 @@ export interface NativeAddon {
   llistxattr(path: string): string[];
   mount(source: string, target: string, fstype: string, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
+  /** glibc's malloc_trim(0): gives the C heap's free pages back (a no-op without glibc). */
+  mallocTrim?(): void;
 }
 
 const ADDON_FILE = 'berth.node';

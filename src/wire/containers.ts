@@ -244,6 +244,16 @@ export interface ContainerStateWire {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Only for containers with a health check. */
+  Health?: HealthWire;
+}
+
+/** State.Health (moby api/types/container Health). */
+export interface HealthWire {
+  /** 'starting' | 'healthy' | 'unhealthy' */
+  Status: string;
+  FailingStreak: number;
+  Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }>;
 }
 
 export interface NetworkSettingsWire {

@@ -1,4 +1,14 @@
 export type {
+  BlkioEntryWire,
+  ContainerTopResponse,
+  ContainerUpdateRequest,
+  ContainerUpdateResponse,
+  CpuStatsWire,
+  CpuUsageWire,
+  NetworkStatsWire,
+  StatsResponse,
+} from './container-ops';
+export type {
   ContainerCreateRequest,
   ContainerCreateResponse,
   ContainerInspectWire,
@@ -9,6 +19,7 @@ export type {
   DeviceMappingWire,
   EndpointSettingsWire,
   HealthConfigWire,
+  HealthWire,
   HostConfigWire,
   LogConfigWire,
   MountPointWire,
@@ -20,6 +31,14 @@ export type {
   UlimitWire,
 } from './containers';
 export type { ErrorResponse } from './errors';
+export type { EventMessage } from './events';
+export type {
+  ExecCreateRequest,
+  ExecCreateResponse,
+  ExecInspectWire,
+  ExecProcessConfigWire,
+  ExecStartRequest,
+} from './exec';
 export { FilterSyntaxError, type Filters, parseFilters, serializeFilters, serializeFiltersAsLists } from './filters';
 export type {
   BuildCachePruneReport,
@@ -30,6 +49,24 @@ export type {
   ImageSummary,
   ImagesPruneReport,
 } from './images';
+export type {
+  IpamConfigWire,
+  IpamWire,
+  NetworkConnectRequest,
+  NetworkContainerWire,
+  NetworkCreateRequest,
+  NetworkCreateResponse,
+  NetworkDisconnectRequest,
+  NetworkInspectWire,
+  NetworksPruneReport,
+} from './networks';
 export type { JSONMessage } from './progress';
 export type { ComponentVersion, SwarmInfo, SystemInfo, SystemVersion } from './system';
 export { API_VERSION, BERTH_VERSION, compareApiVersions, MIN_API_VERSION, versionLessThan } from './version';
+export type {
+  VolumeCreateRequest,
+  VolumeListResponse,
+  VolumesPruneReport,
+  VolumeUsageWire,
+  VolumeWire,
+} from './volumes';

@@ -8,7 +8,8 @@
  * The daemon runs from the TypeScript sources through tsx (always current, no
  * build step); set BERTH_TEST_DAEMON=dist to run the bundle (bin/berthd).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
@@ -27,6 +28,8 @@ export interface StartDaemonOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** How long to wait for /_ping (ms, default 20000). */
   readyTimeoutMs?: number;
+  /** Reuse the network names of an earlier daemon on the same roots (see `TestDaemon.networkEnv`). */
+  networkEnv?: NodeJS.ProcessEnv;
 }
 
 export interface RawResponse {
@@ -44,6 +47,8 @@ export interface TestDaemon {
   dataRoot: string;
   execRoot: string;
   pidfile: string;
+  /** The test-prefixed kernel names this daemon uses (bridge bt<tag>d, veths bt<tag>…, table berth-test-<tag>). */
+  networkEnv: NodeJS.ProcessEnv;
   readonly pid: number;
   /** A raw HTTP request on the daemon's socket. A non-Buffer/stream object body is sent as JSON. */
   request(
@@ -83,6 +88,17 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
   const socket = path.join(execRoot, 'berth.sock');
   const pidfile = path.join(execRoot, 'berthd.pid');
   const log: string[] = [];
+  // Kernel objects carry the test prefix: bridges and veths bt<tag>…, the nft table berth-test-<tag>.
+  const tag = randomBytes(2).toString('hex');
+  const networkEnv: NodeJS.ProcessEnv = options.networkEnv ?? {
+    BERTH_BRIDGE_NAME: `bt${tag}d`,
+    BERTH_LINK_PREFIX: `bt${tag}`,
+    BERTH_NFT_TABLE: `berth-test-${tag}`,
+  };
+  const poolArgs =
+    options.args?.includes('--default-address-pool') || options.args?.includes('--bip')
+      ? []
+      : ['--default-address-pool', `base=10.${randomInt(64, 250)}.0.0/16,size=24`];
   let child: ChildProcess;
   let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
@@ -100,11 +116,12 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
       pidfile,
       '--log-level',
       options.logLevel ?? 'debug',
+      ...poolArgs,
       ...(options.args ?? []),
     ];
     child = spawn(file, argv, {
       cwd: REPO,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...networkEnv, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     running.add(child);
@@ -147,6 +164,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
     dataRoot,
     execRoot,
     pidfile,
+    networkEnv,
     get pid() {
       return child.pid ?? -1;
     },
@@ -159,6 +177,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
       } else {
         code = child.exitCode;
       }
+      if (ownData && options.networkEnv === undefined) removeNetworkState(networkEnv);
       if (ownData) rmSync(dataRoot, { recursive: true, force: true });
       if (ownExec) rmSync(execRoot, { recursive: true, force: true });
       return code;
@@ -179,6 +198,23 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Tes
     exited: () => exit,
   };
   return daemon;
+}
+
+/**
+ * What a stopped berthd keeps by design (as dockerd keeps docker0): its bridges
+ * and its nft table. Veths are not removed here: a left veth is a leak.
+ */
+export function removeNetworkState(env: NodeJS.ProcessEnv): void {
+  const prefix = env.BERTH_LINK_PREFIX;
+  const links = spawnSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of links.split('\n')) {
+    const name = line.split(': ')[1]?.split('@')[0];
+    if (name === undefined) continue;
+    if (name === env.BERTH_BRIDGE_NAME || (prefix !== undefined && name.startsWith(`${prefix}x`))) {
+      spawnSync('ip', ['link', 'del', name]);
+    }
+  }
+  if (env.BERTH_NFT_TABLE) spawnSync('nft', ['delete', 'table', 'inet', env.BERTH_NFT_TABLE]);
 }
 
 /** Runs `fn`; on failure prints the daemon's log tail to stderr and rethrows. */

@@ -34,6 +34,13 @@ const APPLETS = [
   'rm',
   'test',
   'seq',
+  'httpd',
+  'wget',
+  'nc',
+  'nslookup',
+  'ip',
+  'stty',
+  'tty',
 ];
 
 export async function probeRootfs(): Promise<Buffer> {
@@ -52,6 +59,8 @@ export async function probeRootfs(): Promise<Buffer> {
     },
     { name: 'etc/group', content: 'root:x:0:\napp:x:1000:\nextra:x:2000:app\nnogroup:x:65534:\n' },
     { name: 'tmp/', type: 'directory', mode: 0o1777 },
+    { name: 'srv/', type: 'directory' },
+    { name: 'srv/index.html', content: 'hello from the image\n' },
     { name: 'home/app/', type: 'directory', uid: 1000, gid: 1000 },
   ];
   return makeTar(entries);

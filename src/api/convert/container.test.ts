@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { humanDuration } from '../../common/human-duration';
 import type { ContainerState } from '../../engine/containers/types';
 import {
   commandString,
-  humanDuration,
   normalizeCapabilities,
   normalizeNetworking,
   normalizePortKey,

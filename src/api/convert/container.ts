@@ -5,7 +5,9 @@
  * when they carry a non-default value, and moby's normalisations are applied
  * (missing HostConfig, NetworkMode default → bridge, PidsLimit <= 0, ...).
  */
+
 import { invalidArgument } from '../../common/errors';
+import { humanDuration } from '../../common/human-duration';
 import type {
   Container,
   ContainerConfig,
@@ -30,6 +32,15 @@ import type {
   NetworkSettingsWire,
   PortBindingWire,
 } from '../../wire';
+import {
+  toEndpointsConfig,
+  toMountPointsWire,
+  toMountRequests,
+  toMountsWire,
+  toNetworksWire,
+  toPortMapWire,
+  toPortsSummary,
+} from './container-network';
 import { unixSeconds } from './image';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -64,9 +75,6 @@ export function toCreateOptions(raw: unknown, query: CreateQuery): CreateContain
   if (body.NetworkDisabled === true) {
     throw invalidArgument('NetworkDisabled is not supported by berth; use NetworkMode "none" (--network none)');
   }
-  if (typeof body.MacAddress === 'string' && body.MacAddress !== '') {
-    throw invalidArgument('MacAddress is not supported by berth yet');
-  }
   const workingDir = str(body.WorkingDir, 'WorkingDir');
   if (workingDir !== '' && !workingDir.startsWith('/')) {
     throw invalidArgument(`the working directory '${workingDir}' is invalid, it needs to be an absolute path`);
@@ -100,6 +108,9 @@ export function toCreateOptions(raw: unknown, query: CreateQuery): CreateContain
   const hostConfig = toHostConfig(body.HostConfig ?? {}, networking.mode);
   const options: CreateContainerOptions = { name: query.name, config, hostConfig };
   if (networking.config !== undefined) options.networkingConfig = networking.config;
+  const endpoints = toEndpointsConfig(networking.config);
+  if (endpoints !== undefined) options.endpointsConfig = endpoints;
+  if (typeof body.MacAddress === 'string' && body.MacAddress !== '') options.macAddress = body.MacAddress;
   if (query.platform !== undefined && query.platform !== '') options.platform = query.platform;
   return options;
 }
@@ -144,7 +155,11 @@ function toHostConfig(h: HostConfigWire, networkMode: string): HostConfig {
   const shmSize = num(h.ShmSize, 'HostConfig.ShmSize');
   if (shmSize < 0) throw invalidArgument('SHM size can not be less than 0');
   const init = h.Init === undefined || h.Init === null ? undefined : bool(h.Init);
+  const mounts = toMountRequests(h.Mounts);
+  const volumesFrom = strings(h.VolumesFrom, 'HostConfig.VolumesFrom');
   return {
+    ...(mounts === undefined ? {} : { mounts }),
+    ...(volumesFrom.length === 0 ? {} : { volumesFrom }),
     networkMode,
     pidMode: str(h.PidMode, 'HostConfig.PidMode'),
     ipcMode: str(h.IpcMode, 'HostConfig.IpcMode'),
@@ -185,7 +200,6 @@ function refuseUnsupported(h: HostConfigWire): void {
   };
   const unsupported: Array<[string, unknown]> = [
     ['VolumeDriver', h.VolumeDriver],
-    ['VolumesFrom', h.VolumesFrom],
     ['Links', h.Links],
     ['Annotations', h.Annotations],
     ['Cgroup', h.Cgroup],
@@ -206,7 +220,6 @@ function refuseUnsupported(h: HostConfigWire): void {
     ['CpuPercent', h.CpuPercent],
     ['IOMaximumIOps', h.IOMaximumIOps],
     ['IOMaximumBandwidth', h.IOMaximumBandwidth],
-    ['Mounts', h.Mounts],
     ['MaskedPaths', h.MaskedPaths],
     ['ReadonlyPaths', h.ReadonlyPaths],
   ];
@@ -411,24 +424,6 @@ function stringMap(v: unknown, field: string): Record<string, string> {
 
 // ------------------------------------------------------------------ status text
 
-/** go-units HumanDuration: "Less than a second", "5 seconds", "About a minute", "3 hours", "2 weeks", ... */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(ms / 3_600_000 / 24 / 365)} years`;
-}
-
 function isZeroTime(t: string): boolean {
   if (t === '' || t === ZERO_TIME) return true;
   const ms = Date.parse(t);
@@ -448,6 +443,10 @@ export function statusText(state: ContainerState, now: number = Date.now()): str
     case 'restarting':
       return `Restarting (${state.exitCode}) ${since(state.finishedAt, now)} ago`;
     case 'running':
+      if (state.health !== undefined) {
+        const h = state.health.status === 'starting' ? 'health: starting' : state.health.status;
+        return `Up ${since(state.startedAt, now)} (${h})`;
+      }
       return `Up ${since(state.startedAt, now)}`;
     case 'removing':
       return 'Removal In Progress';
@@ -508,13 +507,13 @@ export function toContainerSummary(item: ContainerSummary, options: ListItemOpti
     ImageID: c.imageId,
     Command: commandString(c.path, c.args),
     Created: unixSeconds(c.created),
-    Ports: [],
+    Ports: toPortsSummary(c),
     Labels: { ...c.config.labels },
     State: c.state.status,
     Status: statusText(c.state, options.now),
     HostConfig: { NetworkMode: c.hostConfig.networkMode },
-    NetworkSettings: { Networks: networksFor(c.hostConfig.networkMode) },
-    Mounts: [],
+    NetworkSettings: { Networks: toNetworksWire(c) ?? networksFor(c.hostConfig.networkMode) },
+    Mounts: toMountPointsWire(c),
   };
   if (item.sizeRw !== undefined) out.SizeRw = item.sizeRw;
   if (item.sizeRootFs !== undefined) out.SizeRootFs = item.sizeRootFs;
@@ -534,6 +533,15 @@ export function toStateWire(s: ContainerState): ContainerStateWire {
     Error: s.error,
     StartedAt: s.startedAt || ZERO_TIME,
     FinishedAt: s.finishedAt || ZERO_TIME,
+    ...(s.health === undefined
+      ? {}
+      : {
+          Health: {
+            Status: s.health.status,
+            FailingStreak: s.health.failingStreak,
+            Log: s.health.log.map((l) => ({ Start: l.start, End: l.end, ExitCode: l.exitCode, Output: l.output })),
+          },
+        }),
   };
 }
 
@@ -582,7 +590,7 @@ export function toHostConfigWire(h: HostConfig): HostConfigWire {
     RestartPolicy: { Name: h.restartPolicy.name, MaximumRetryCount: h.restartPolicy.maximumRetryCount },
     AutoRemove: h.autoRemove,
     VolumeDriver: '',
-    VolumesFrom: null,
+    VolumesFrom: h.volumesFrom !== undefined && h.volumesFrom.length > 0 ? [...h.volumesFrom] : null,
     ConsoleSize: h.consoleSize ? [...h.consoleSize] : [0, 0],
     CapAdd: h.capAdd.length > 0 ? [...h.capAdd] : null,
     CapDrop: h.capDrop.length > 0 ? [...h.capDrop] : null,
@@ -643,38 +651,43 @@ export function toHostConfigWire(h: HostConfig): HostConfigWire {
     ReadonlyPaths: null,
   };
   if (Object.keys(h.tmpfs).length > 0) out.Tmpfs = { ...h.tmpfs };
+  const mountsWire = toMountsWire(h.mounts);
+  if (mountsWire !== undefined) out.Mounts = mountsWire;
   if (h.init !== undefined) out.Init = h.init;
   return out;
 }
 
-export function toNetworkSettingsWire(c: Container): NetworkSettingsWire {
-  const ports: Record<string, PortBindingWire[] | null> = {};
-  for (const p of c.config.exposedPorts) ports[p] = null;
+export function toNetworkSettingsWire(c: Container, apiVersion?: string): NetworkSettingsWire {
+  const ports = toPortMapWire(c);
+  const bridge = c.networks?.bridge;
+  const sandboxKey = c.sandboxKey ?? '';
   return {
     Bridge: '',
-    SandboxID: '',
-    SandboxKey: '',
+    SandboxID: sandboxKey === '' ? '' : c.id,
+    SandboxKey: sandboxKey,
     Ports: ports,
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
     SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null,
-    EndpointID: '',
-    Gateway: '',
+    EndpointID: bridge?.endpointId ?? '',
+    Gateway: bridge?.gateway ?? '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
+    IPAddress: bridge?.ipAddress ?? '',
+    IPPrefixLen: bridge?.ipPrefixLen ?? 0,
     IPv6Gateway: '',
-    MacAddress: '',
-    Networks: networksFor(c.hostConfig.networkMode),
+    MacAddress: bridge?.macAddress ?? '',
+    Networks: toNetworksWire(c, apiVersion) ?? networksFor(c.hostConfig.networkMode),
   };
 }
 
 export interface InspectOptions {
   /** Storage driver name ('overlay2'). */
   driver: string;
+  /** The request's API version (Aliases differ below 1.45). */
+  apiVersion?: string;
   /** With `size=1`. */
   sizeRw?: number;
   sizeRootFs?: number;
@@ -703,9 +716,9 @@ export function toContainerInspect(c: Container, options: InspectOptions): Conta
     ExecIDs: null,
     HostConfig: toHostConfigWire(c.hostConfig),
     GraphDriver: { Name: c.graphDriver.name || options.driver, Data: { ...c.graphDriver.data } },
-    Mounts: [],
+    Mounts: toMountPointsWire(c),
     Config: toConfigWire(c.config),
-    NetworkSettings: toNetworkSettingsWire(c),
+    NetworkSettings: toNetworkSettingsWire(c, options.apiVersion),
   };
   if (options.sizeRw !== undefined) out.SizeRw = options.sizeRw;
   if (options.sizeRootFs !== undefined) out.SizeRootFs = options.sizeRootFs;

@@ -257,10 +257,7 @@ describe('container routes', () => {
         { Image: 'busybox', HostConfig: { Sysctls: { 'net.ipv4.ip_forward': '1' } } },
         /HostConfig.Sysctls is not supported/,
       );
-      await bad(
-        { Image: 'busybox', HostConfig: { Mounts: [{ Type: 'volume' }] } },
-        /HostConfig.Mounts is not supported/,
-      );
+      await bad({ Image: 'busybox', HostConfig: { Mounts: { Type: 'volume' } } }, /HostConfig.Mounts must be an array/);
       await bad(
         { Image: 'busybox', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } },
         /AutoRemove/,
@@ -437,9 +434,18 @@ describe('container routes', () => {
       }
     });
 
-    it('resizes as a no-op (200) and 404 for a missing container', async () => {
+    it('resizes a running container (200); 409 when not running, 404 when missing, 400 for bad sizes', async () => {
       const id = await create();
+      assert.equal((await req('POST', `/containers/${id}/resize?h=24&w=80`)).status, 409);
+      await req('POST', `/containers/${id}/start`);
       assert.equal((await req('POST', `/containers/${id}/resize?h=24&w=80`)).status, 200);
+      assert.deepEqual(api.containers.calls.filter((c) => c[0] === 'resize').at(-1), [
+        'resize',
+        id,
+        { height: 24, width: 80 },
+      ]);
+      assert.equal((await req('POST', `/containers/${id}/resize?h=-1&w=80`)).status, 400);
+      assert.equal((await req('POST', `/containers/${id}/resize?h=70000&w=80`)).status, 400);
       assert.equal((await req('POST', '/containers/nosuch/resize?h=24&w=80')).status, 404);
       assert.equal((await req('POST', `/containers/${id}/resize?h=x&w=80`)).status, 400);
     });

@@ -4,6 +4,7 @@
  * and messages follow moby (engine-api.md §5, §6.1, §7); streams follow §4.
  */
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { parseDetachKeys } from '../../common/detach-keys';
 import { EngineError, errorMessage, invalidArgument, isEngineError } from '../../common/errors';
 import type {
   AttachOptions,
@@ -33,6 +34,8 @@ export interface ContainerRouteDeps {
   containers: ContainerService;
   /** Storage driver name ('overlay2'). */
   storageDriver: string;
+  /** The container's unfinished execs (inspect's `ExecIDs`). */
+  execIds?: (containerId: string) => string[] | null;
 }
 
 const WAIT_CONDITIONS = new Set<WaitCondition>(['not-running', 'next-exit', 'removed']);
@@ -98,7 +101,9 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
         ...(item?.sizeRootFs !== undefined ? { sizeRootFs: item.sizeRootFs } : {}),
       };
     }
-    sendJson(ctx.res, 200, toContainerInspect(container, { driver: deps.storageDriver, ...sizes }));
+    const inspect = toContainerInspect(container, { driver: deps.storageDriver, apiVersion: ctx.apiVersion, ...sizes });
+    if (deps.execIds) inspect.ExecIDs = deps.execIds(container.id);
+    sendJson(ctx.res, 200, inspect);
   });
 
   router.post('/containers/{id}/start', async (ctx) => {
@@ -142,10 +147,7 @@ export function registerContainerRoutes(router: Router, deps: ContainerRouteDeps
   router.get('/containers/{id}/logs', (ctx) => containerLogs(ctx, containers));
 
   router.post('/containers/{id}/resize', async (ctx) => {
-    parseInteger(queryString(ctx, 'h'), 'h', 0);
-    parseInteger(queryString(ctx, 'w'), 'w', 0);
-    await containers.get(param(ctx, 'id'));
-    // Full TTY support (resizing the pty) comes later; accepted as a no-op.
+    await containers.resize(param(ctx, 'id'), ttySize(queryString(ctx, 'h'), queryString(ctx, 'w')));
     ctx.res.writeHead(200, { 'Content-Length': '0' });
     ctx.res.end();
   });
@@ -329,14 +331,20 @@ function flag(query: URLSearchParams, name: string): boolean {
   return !(t === '' || t === '0' || t === 'no' || t === 'false' || t === 'none');
 }
 
-/** Checks `detachKeys` (`ctrl-p,ctrl-q`, single characters): 400 when malformed. */
+/** Checks `detachKeys` (moby/term's syntax, common/detach-keys.ts): 400 when malformed. */
 export function validateDetachKeys(keys: string): void {
-  for (const part of keys.split(',')) {
-    const k = part.trim().toLowerCase();
-    if (k.length === 1) continue;
-    if (/^ctrl-([a-z@[\\\]^_])$/.test(k)) continue;
-    throw invalidArgument(`Invalid detach keys (${keys}) provided`);
-  }
+  parseDetachKeys(keys);
+}
+
+/** `h` and `w` of a resize: integers in 0..65535 (moby: 400 otherwise). */
+export function ttySize(h: string | undefined, w: string | undefined): { height: number; width: number } {
+  const one = (raw: string | undefined, name: string): number => {
+    if (raw === undefined || !/^\d+$/.test(raw) || Number(raw) > 65535) {
+      throw invalidArgument(`invalid ${name === 'h' ? 'height' : 'width'}: ${JSON.stringify(raw ?? '')}`);
+    }
+    return Number(raw);
+  };
+  return { height: one(h, 'h'), width: one(w, 'w') };
 }
 
 /** The attach session shared by the hijacked and the plain variants. */
@@ -348,8 +356,7 @@ async function attach(containers: ContainerService, io: AttachIo): Promise<void>
   if (container.state.status === 'restarting') {
     throw new EngineError('conflict', `container ${container.id} is restarting, wait until the container is running`);
   }
-  const detachKeys = io.query.get('detachKeys');
-  if (detachKeys) validateDetachKeys(detachKeys);
+  const detachKeys = parseDetachKeys(io.query.get('detachKeys'));
   const tty = container.config.tty;
   const wantStdin = flag(io.query, 'stdin') && container.config.openStdin && io.input !== undefined;
   const options: AttachOptions = {
@@ -358,6 +365,7 @@ async function attach(containers: ContainerService, io: AttachIo): Promise<void>
     stderr: flag(io.query, 'stderr'),
     logs: flag(io.query, 'logs'),
     stream: flag(io.query, 'stream'),
+    detachKeys,
     signal: io.signal,
   };
   if (wantStdin && io.input) options.input = io.input;

@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { conflict, EngineError, notFound } from '../../common/errors';
+import type { ContainerStats } from '../../engine/containers/stats';
+import type { TopResult } from '../../engine/containers/top';
 import type {
   AttachOptions,
   Container,
@@ -22,6 +24,7 @@ import type {
   WaitCondition,
   WaitResult,
 } from '../../engine/containers/types';
+import type { ContainerUpdate } from '../../engine/containers/update';
 import type { ImageId, ImageService } from '../../engine/images/types';
 
 const ZERO = '0001-01-01T00:00:00Z';
@@ -266,6 +269,12 @@ export class FakeContainerService implements ContainerService {
     if (options.stream) yield* this.live(slot, options.stdout, options.stderr, options.signal);
   }
 
+  async resize(ref: string, size: { height: number; width: number }): Promise<void> {
+    this.calls.push(['resize', ref, size]);
+    const c = this.slot(ref).container;
+    if (!c.state.running) throw conflict(`container ${c.id} is not running`);
+  }
+
   async prune(filters: Record<string, string[]>): Promise<PruneResult> {
     this.calls.push(['prune', filters]);
     const deleted: string[] = [];
@@ -287,6 +296,46 @@ export class FakeContainerService implements ContainerService {
   async close(): Promise<void> {}
 
   // ---------------------------------------------------------------- internals
+
+  // Day-2 operations: state flips only (no cgroups); top and stats give fixed answers.
+  async pause(ref: string): Promise<void> {
+    this.calls.push(['pause', ref]);
+    const c = this.slot(ref).container;
+    if (c.state.status === 'paused') throw conflict(`Container ${c.id} is already paused`);
+    if (c.state.status !== 'running') throw conflict(`Container ${c.id} is not running`);
+    c.state = { ...c.state, status: 'paused', paused: true };
+  }
+
+  async unpause(ref: string): Promise<void> {
+    this.calls.push(['unpause', ref]);
+    const c = this.slot(ref).container;
+    if (c.state.status !== 'paused') throw conflict(`Container ${c.id} is not paused`);
+    c.state = { ...c.state, status: 'running', paused: false };
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    this.calls.push(['rename', ref, newName]);
+    this.slot(ref).container.name = newName.replace(/^\//, '');
+  }
+
+  async updateResources(ref: string, update: ContainerUpdate): Promise<string[]> {
+    this.calls.push(['updateResources', ref, update]);
+    this.slot(ref);
+    return [];
+  }
+
+  async top(ref: string, psArgs: string): Promise<TopResult> {
+    this.calls.push(['top', ref, psArgs]);
+    const c = this.slot(ref).container;
+    if (!c.state.running) throw conflict(`Container ${c.id} is not running`);
+    return { titles: ['PID', 'CMD'], processes: [[String(c.state.pid), c.path]] };
+  }
+
+  async stats(ref: string): Promise<ContainerStats> {
+    this.calls.push(['stats', ref]);
+    const c = this.slot(ref).container;
+    return { id: c.id, name: c.name, sample: undefined };
+  }
 
   private slot(ref: string): Slot {
     const name = ref.startsWith('/') ? ref.slice(1) : ref;

@@ -10,6 +10,8 @@ import type { ContainerCreateRequest, HostConfigWire } from '../../wire';
 import { CliExit } from '../command';
 import type { FlagSpec } from '../flags';
 import { parseBytes } from '../render/units';
+import { HEALTH_FLAGS, healthcheckFromFlags } from './health-opts';
+import { endpointsConfig, mountFlag } from './mount-opts';
 
 export const CONTAINER_FLAGS = [
   { name: 'add-host', kind: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
@@ -39,14 +41,17 @@ export const CONTAINER_FLAGS = [
   { name: 'env-file', kind: 'list', help: 'Read in a file of environment variables' },
   { name: 'expose', kind: 'list', help: 'Expose a port or a range of ports' },
   { name: 'group-add', kind: 'list', help: 'Add additional groups to join' },
+  ...HEALTH_FLAGS,
   { name: 'hostname', short: 'h', kind: 'string', help: 'Container host name' },
   { name: 'init', kind: 'bool', help: 'Run an init inside the container that forwards signals and reaps processes' },
   { name: 'interactive', short: 'i', kind: 'bool', help: 'Keep STDIN open even if not attached' },
+  { name: 'ip', kind: 'string', help: 'IPv4 address (e.g., 172.30.100.104)' },
   { name: 'ipc', kind: 'string', help: 'IPC mode to use' },
   { name: 'label', short: 'l', kind: 'list', help: 'Set meta data on a container' },
   { name: 'label-file', kind: 'list', help: 'Read in a line delimited file of labels' },
   { name: 'log-driver', kind: 'string', help: 'Logging driver for the container' },
   { name: 'log-opt', kind: 'list', help: 'Log driver options' },
+  { name: 'mac-address', kind: 'string', help: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { name: 'memory', short: 'm', kind: 'string', valueName: 'bytes', help: 'Memory limit' },
   { name: 'memory-reservation', kind: 'string', valueName: 'bytes', help: 'Memory soft limit' },
   {
@@ -56,6 +61,7 @@ export const CONTAINER_FLAGS = [
     help: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap",
   },
   { name: 'memory-swappiness', kind: 'int', default: -1, help: 'Tune container memory swappiness (0 to 100)' },
+  { name: 'mount', kind: 'list', help: 'Attach a filesystem mount to the container' },
   { name: 'name', kind: 'string', help: 'Assign a name to the container' },
   { name: 'network', kind: 'string', valueName: 'network', help: 'Connect a container to a network' },
   { name: 'net', kind: 'string', hidden: true, help: 'Connect a container to a network' },
@@ -94,6 +100,7 @@ export const CONTAINER_FLAGS = [
   { name: 'userns', kind: 'string', help: 'User namespace to use' },
   { name: 'uts', kind: 'string', help: 'UTS namespace to use' },
   { name: 'volume', short: 'v', kind: 'list', help: 'Bind mount a volume' },
+  { name: 'volumes-from', kind: 'list', help: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', kind: 'string', help: 'Working directory inside the container' },
 ] as const satisfies readonly FlagSpec[];
 
@@ -347,7 +354,8 @@ export function buildCreateRequest(
     RestartPolicy: parseRestart(str(flags, 'restart')),
     AutoRemove: options.autoRemove,
     VolumeDriver: '',
-    VolumesFrom: null,
+    VolumesFrom: list(flags, 'volumes-from').length > 0 ? list(flags, 'volumes-from') : null,
+    ...(list(flags, 'mount').length > 0 ? { Mounts: list(flags, 'mount').map((m) => mountFlag(m)) } : {}),
     ConsoleSize: options.consoleSize ?? [0, 0],
     CapAdd: list(flags, 'cap-add').map(normalizeCap),
     CapDrop: list(flags, 'cap-drop').map(normalizeCap),
@@ -408,11 +416,12 @@ export function buildCreateRequest(
     OnBuild: null,
     Labels: labels,
     HostConfig: host,
-    NetworkingConfig: { EndpointsConfig: network === 'default' ? { default: {} } : {} },
+    NetworkingConfig: { EndpointsConfig: endpointsConfig(flags, network) },
   };
   if (str(flags, 'stop-signal') !== '') request.StopSignal = str(flags, 'stop-signal');
   if (changed.has('stop-timeout')) request.StopTimeout = int(flags, 'stop-timeout');
-  if (bool(flags, 'no-healthcheck')) request.Healthcheck = { Test: ['NONE'] };
+  const healthcheck = healthcheckFromFlags(flags);
+  if (healthcheck !== undefined) request.Healthcheck = healthcheck;
   return request;
 }
 

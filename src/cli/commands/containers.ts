@@ -11,6 +11,7 @@ import { type CliContext, CliExit, command } from '../command';
 import type { FlagSpec } from '../flags';
 import { displayJsonMessages, ellipsis, formatRows, shortId } from '../output';
 import { humanSize, timeAgo } from '../render/units';
+import { AttachedSession, checkTty, containerResizer, containerSignaller } from './attach';
 import { buildCreateRequest, CONTAINER_FLAGS, type ContainerFlagValues } from './container-opts';
 import { parseFilterFlags, renderInspect } from './images';
 
@@ -79,23 +80,6 @@ const RUN_FLAGS = [
   { name: 'sig-proxy', kind: 'bool', default: true, help: 'Proxy received signals to the process' },
 ] as const satisfies readonly FlagSpec[];
 
-/** Forwards the CLI's SIGINT/SIGTERM to the container while attached (docker's --sig-proxy). */
-function proxySignals(ctx: CliContext, id: string): () => void {
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const).map((sig) => {
-    const h = () => {
-      ctx
-        .client()
-        .killContainer(id, sig.slice(3))
-        .catch(() => {});
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
-  return () => {
-    for (const [sig, h] of handlers) process.off(sig, h);
-  };
-}
-
 /** Copies attached output to the CLI's stdout/stderr until the stream ends. */
 async function pumpOutput(ctx: CliContext, output: AsyncIterable<{ stream: string; data: Buffer }>): Promise<void> {
   for await (const chunk of output) {
@@ -118,6 +102,7 @@ export const runCommand = command(
     const detach = flags.detach;
     const autoRemove = flags.rm;
     const client = ctx.client();
+    if (!detach) checkTty(ctx, flags.interactive, flags.tty);
     let id: string;
     try {
       id = await createContainer(ctx, flags as unknown as ContainerFlagValues, changed, args, { detach, autoRemove });
@@ -133,43 +118,47 @@ export const runCommand = command(
       ctx.stdout.write(`${id}\n`);
       return 0;
     }
-    const inspectStdin = flags.interactive;
+    const tty = flags.tty;
     const attach = await client.attachContainer(id, {
       stream: true,
-      stdin: inspectStdin,
+      stdin: flags.interactive,
       stdout: true,
       stderr: true,
+      tty,
+      ...(flags['detach-keys'] ? { detachKeys: flags['detach-keys'] } : {}),
+    });
+    const session = new AttachedSession(ctx, attach, {
+      tty,
+      stdin: flags.interactive,
+      detachKeys: flags['detach-keys'],
+      resize: containerResizer(ctx, id),
+      ...(flags['sig-proxy'] ? { forwardSignal: containerSignaller(ctx, id) } : {}),
     });
     const waiter = client.waitContainer(id, autoRemove ? 'removed' : 'next-exit');
     await waiter.ready;
-    const output = pumpOutput(ctx, attach.output);
-    if (inspectStdin) {
-      attach.pipeStdin(ctx.stdin);
-    } else {
-      attach.closeWrite();
-    }
+    session.begin();
     try {
       await client.startContainer(id);
     } catch (err) {
       attach.close();
-      await output.catch(() => {});
+      session.close();
       const code = runFailure(ctx, 'run', err);
       if (autoRemove) await waiter.result.catch(() => undefined);
       else waiter.cancel();
       return code;
     }
-    const stopProxy = flags['sig-proxy'] && !flags.tty ? proxySignals(ctx, id) : () => {};
-    try {
-      await output;
-      const result = await waiter.result;
-      if (result.Error?.Message) {
-        ctx.stderr.write(`${ctx.program}: Error response from daemon: ${result.Error.Message}\n`);
-        return 125;
-      }
-      return result.StatusCode;
-    } finally {
-      stopProxy();
+    await session.monitorSize();
+    // The user typed the detach keys: the container goes on, run returns 0 (docker's run.go).
+    if ((await session.finished) === 'detached') {
+      waiter.cancel();
+      return 0;
     }
+    const result = await waiter.result;
+    if (result.Error?.Message) {
+      ctx.stderr.write(`${ctx.program}: Error response from daemon: ${result.Error.Message}\n`);
+      return 125;
+    }
+    return result.StatusCode;
   },
 );
 
@@ -233,21 +222,32 @@ export const startCommand = command(
     if (flags.attach || flags.interactive) {
       if (args.length > 1) throw new CliExit('you cannot start and attach multiple containers at once');
       const info = await client.inspectContainer(args[0]!);
+      const tty = info.Config.Tty;
+      const stdin = flags.interactive && info.Config.OpenStdin;
+      checkTty(ctx, stdin, tty);
       const attach = await client.attachContainer(info.Id, {
         stream: true,
-        stdin: flags.interactive && info.Config.OpenStdin,
+        stdin,
         stdout: true,
         stderr: true,
+        tty,
+        ...(flags['detach-keys'] ? { detachKeys: flags['detach-keys'] } : {}),
+      });
+      const session = new AttachedSession(ctx, attach, {
+        tty,
+        stdin,
+        detachKeys: flags['detach-keys'],
+        resize: containerResizer(ctx, info.Id),
+        forwardSignal: containerSignaller(ctx, info.Id),
       });
       const waiter = client.waitContainer(info.Id, info.HostConfig.AutoRemove ? 'removed' : 'next-exit');
       await waiter.ready;
-      const output = pumpOutput(ctx, attach.output);
-      if (flags.interactive && info.Config.OpenStdin) attach.pipeStdin(ctx.stdin);
-      else attach.closeWrite();
+      session.begin();
       try {
         await client.startContainer(info.Id);
       } catch (err) {
         attach.close();
+        session.close();
         waiter.cancel();
         if (err instanceof ClientError && !err.isConnectionError) {
           ctx.stderr.write(`Error response from daemon: ${err.message}\n`);
@@ -255,7 +255,11 @@ export const startCommand = command(
         }
         throw err;
       }
-      await output;
+      await session.monitorSize();
+      if ((await session.finished) === 'detached') {
+        waiter.cancel();
+        return 0;
+      }
       return (await waiter.result).StatusCode;
     }
     return eachContainer(ctx, args, async (name) => {

@@ -1,5 +1,5 @@
 /** `images`, `history`, `tag`, `rmi`, `import`, `load`, `save`, `image prune`, `image inspect`. */
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ClientError } from '../../client';
@@ -386,7 +386,7 @@ export const saveCommand = command(
     const target = path.resolve(flags.output);
     const tmp = path.join(path.dirname(target), `.docker_temp_${process.pid}_${Date.now()}`);
     try {
-      await pipeline(stream, (await import('node:fs')).createWriteStream(tmp));
+      await pipeline(stream, createWriteStream(tmp));
       await fs.rename(tmp, target);
     } catch (err) {
       await fs.rm(tmp, { force: true });

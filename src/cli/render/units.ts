@@ -3,6 +3,10 @@
  * `docker stats` print them, "About an hour" durations, and RAMInBytes for
  * flags such as `--memory 512m`.
  */
+import { humanDuration } from '../../common/human-duration';
+
+export { humanDuration };
+
 import { formatFloat } from './go-fmt';
 
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
@@ -31,24 +35,6 @@ export function humanSize(bytes: number, precision = 3): string {
 export function bytesSize(bytes: number): string {
   const [n, unit] = scale(bytes, 1024, BINARY_UNITS);
   return formatFloat(n, 'g', 4) + unit;
-}
-
-/** go-units HumanDuration: "Less than a second", "About a minute", "3 weeks"... */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
 }
 
 /** "5 minutes ago", as docker prints CREATED columns. */

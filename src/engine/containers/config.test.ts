@@ -222,7 +222,8 @@ describe('validateHostConfig', () => {
       () => ok(hostConfig({ logConfig: { type: 'json-file', config: { 'max-sise': '1m' } } })),
       "unknown log opt 'max-sise' for json-file log driver",
     );
-    rejects(() => ok(hostConfig({ binds: ['named:/data'] })), /named volumes are not supported yet/);
+    ok(hostConfig({ binds: ['named:/data'] }));
+    rejects(() => ok(hostConfig({ binds: ['/a:/b:bogus'] })), /invalid mode: bogus/);
     assert.deepEqual(parseBind('/a/:/b:ro'), { source: '/a', destination: '/b', readonly: true, options: [] });
     assert.deepEqual(parseSecurityOpt('seccomp=unconfined'), { seccomp: { kind: 'unconfined' } });
     assert.deepEqual(parseSecurityOpt('no-new-privileges:true'), { noNewPrivileges: true });

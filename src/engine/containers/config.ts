@@ -6,6 +6,8 @@
 import { randomInt } from 'node:crypto';
 import { invalidArgument } from '../../common/errors';
 import type { ContainerConfigFields } from '../images/types';
+import { parseBindSpec } from '../volumes/bind-spec';
+import { mergeHealthcheck } from './health';
 import type { ContainerConfig, HostConfig } from './types';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -301,7 +303,8 @@ export function mergeConfig(user: ContainerConfig, image: ContainerConfigFields 
   };
   if (argsEscaped === undefined) delete config.argsEscaped;
   else config.argsEscaped = argsEscaped;
-  if (user.healthcheck === undefined && img.Healthcheck !== undefined) config.healthcheck = img.Healthcheck;
+  const healthcheck = mergeHealthcheck(user.healthcheck, img.Healthcheck);
+  if (healthcheck !== undefined) config.healthcheck = healthcheck;
   return { config, path, args };
 }
 
@@ -404,7 +407,7 @@ export function validateHostConfig(hc: HostConfig, config: ContainerConfig, ncpu
   }
   for (const opt of hc.securityOpt) parseSecurityOpt(opt);
   validateLogConfig(hc.logConfig.type === '' ? 'json-file' : hc.logConfig.type, hc.logConfig.config);
-  for (const bind of hc.binds) parseBind(bind);
+  for (const bind of hc.binds) parseBindSpec(bind);
   for (const h of hc.extraHosts) parseExtraHost(h);
 }
 

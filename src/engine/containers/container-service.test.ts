@@ -70,6 +70,10 @@ class FakeTask implements Task {
   async closeStdin(): Promise<void> {
     this.stdinClosed = true;
   }
+  readonly resizes: Array<[number, number]> = [];
+  async resize(rows: number, cols: number): Promise<void> {
+    this.resizes.push([rows, cols]);
+  }
   async delete(): Promise<void> {
     this.deleted = true;
   }

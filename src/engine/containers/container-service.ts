@@ -10,8 +10,13 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { randomHex, readJsonIfExists, removeTempFiles, writeFileAtomic, writeJsonAtomic } from '../../common/atomic';
+import {
+  randomHex,
+  readJsonIfExists,
+  removeTempFiles,
+  writeJsonAtomic,
+  writeNewFilesDurably,
+} from '../../common/atomic';
 import {
   conflict,
   EngineError,
@@ -26,6 +31,8 @@ import {
 import type { Logger } from '../../common/log';
 import type { Host, Mount } from '../../host';
 import type { CgroupHandle, CgroupManager, CgroupResources, DeviceRule } from '../../host/cgroups/types';
+import { LinuxProcReader, type ProcReader } from '../../host/proc';
+import { corePath } from '../../host/runtime';
 import type { ImageId, ImageService } from '../images/types';
 import type {
   DeviceRequest,
@@ -38,6 +45,8 @@ import type {
   Task,
 } from '../runtime/types';
 import type { Snapshotter } from '../snapshots/snapshotter';
+import { attachRun } from './attach-session';
+import type { ContainerAttachments } from './attachments';
 import {
   generateName,
   logRotation,
@@ -51,7 +60,9 @@ import {
 } from './config';
 import { hostnameFile, hostsFile, RESOLVED_RESOLV_CONF, resolvConf, usesResolvedStub } from './etc-files';
 import { compileListFilters, compilePruneFilters } from './filters';
+import { withInit } from './init';
 import { readJsonLog } from './log-reader';
+import { RunOutput } from './run-output';
 import {
   checkKill,
   checkRemove,
@@ -64,9 +75,12 @@ import {
   rfc3339Nano,
   runningState,
 } from './state';
+import { type ContainerStats, sampleStats } from './stats';
+import { parsePsOutput, psArguments, psPidsArg, type TopResult, validatePsArgs } from './top';
 import type {
   AttachOptions,
   Container,
+  ContainerHealth,
   ContainerService,
   ContainerSummary,
   CreateContainerOptions,
@@ -79,10 +93,15 @@ import type {
   WaitCondition,
   WaitResult,
 } from './types';
+import { applyUpdate, type ContainerUpdate } from './update';
 
 /** What the engine reports as it acts (for `docker events`; the daemon decides where they go). */
 export interface ContainerEvent {
-  action: 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy';
+  /**
+   * create, start, die, oom, kill, stop, restart, destroy, pause, unpause, rename, update, top,
+   * and whatever else the engine reports ('exec_create: …', 'health_status: healthy', 'commit').
+   */
+  action: string;
   id: string;
   attributes: Record<string, string>;
 }
@@ -106,6 +125,10 @@ export interface LocalContainerServiceOptions {
   /** Number of CPUs, for the NanoCpus bound (default: the host's). */
   ncpu?: number;
   onEvent?: (event: ContainerEvent) => void;
+  /** /proc and `ps` for stats and top (default: the real ones). */
+  proc?: ProcReader;
+  /** Networks and volumes (absent: no networks beyond the runtime's own, binds only). */
+  attachments?: ContainerAttachments;
 }
 
 /** A container using an image (for `docker rmi` conflicts). */
@@ -160,6 +183,8 @@ interface Run {
   /** Size of the log file just before the start: attach-before-start follows from here. */
   logStart: number;
   startedMs: number;
+  /** The run's output from its first byte, for the clients that attached before the start. */
+  output?: RunOutput;
 }
 
 interface Entry {
@@ -245,6 +270,10 @@ export class LocalContainerService implements ContainerService {
   private readonly hostFiles: { resolvConf: string; hosts: string; hostname: string | undefined };
   private readonly ncpu: number;
   private readonly onEvent: ((event: ContainerEvent) => void) | undefined;
+  private readonly proc: ProcReader;
+  /** Containers whose next exit must not trigger their restart policy (moby's ExitOnNext, set by kill). */
+  private readonly exitOnNext = new WeakSet<object>();
+  private readonly attachments: ContainerAttachments | undefined;
 
   private readonly entries = new Map<string, Entry>();
   private readonly names = new Map<string, string>();
@@ -272,12 +301,39 @@ export class LocalContainerService implements ContainerService {
     };
     this.ncpu = options.ncpu ?? os.availableParallelism();
     this.onEvent = options.onEvent;
+    this.proc = options.proc ?? new LinuxProcReader();
+    this.attachments = options.attachments;
   }
 
   // ------------------------------------------------------------- lookups
 
   async get(ref: string): Promise<Container> {
     return clone(this.resolve(ref).c);
+  }
+
+  /** Records a container's health (health.ts decides it); persisted with the state. A removed container is ignored. */
+  async setHealth(id: string, health: ContainerHealth): Promise<void> {
+    const e = this.entries.get(id);
+    if (e === undefined) return;
+    await e.lock.run(async () => {
+      if (this.entries.get(id) !== e || e.removing) return;
+      e.c.state = { ...e.c.state, health: clone(health) };
+      await this.persist(e);
+    });
+  }
+
+  /**
+   * Runs `fn` on the live record under the container's lock, then persists it
+   * (network connect/disconnect, restoring ports after a daemon restart).
+   */
+  async update<T>(ref: string, fn: (c: Container, running: boolean) => Promise<T>): Promise<T> {
+    const e = this.resolve(ref);
+    return e.lock.run(async () => {
+      if (this.entries.get(e.c.id) !== e) throw notFound(`No such container: ${ref}`);
+      const result = await fn(e.c, e.run !== undefined);
+      await this.persist(e);
+      return result;
+    });
   }
 
   /** Full ID, exact name (with or without '/'), then a unique ID prefix (moby's GetContainer). */
@@ -298,6 +354,32 @@ export class LocalContainerService implements ContainerService {
       }
     }
     throw notFound(`No such container: ${ref}`);
+  }
+
+  /**
+   * Lends the container to container-files.ts (cp, export, diff, commit). A
+   * container that is not running stays locked (cannot start or be removed)
+   * until `release()`; a running one is not locked: its rootfs stays mounted
+   * until it exits.
+   */
+  async hold(ref: string): Promise<{ container: Container; running: boolean; release: () => void }> {
+    const e = this.resolve(ref);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const running = await new Promise<boolean>((resolve, reject) => {
+      e.lock
+        .run(async () => {
+          if (this.entries.get(e.c.id) !== e || e.removing) throw notFound(`No such container: ${ref}`);
+          const isRunning = e.run !== undefined;
+          resolve(isRunning);
+          if (!isRunning) await released;
+        })
+        .catch(reject);
+    });
+    if (running) release();
+    return { container: clone(e.c), running, release };
   }
 
   imageInUse(imageId: ImageId): string | undefined {
@@ -364,6 +446,7 @@ export class LocalContainerService implements ContainerService {
       warnings: [],
     };
     let prepared = false;
+    let attached = false;
     try {
       await fs.mkdir(this.root, { recursive: true });
       await fs.mkdir(dir);
@@ -371,6 +454,8 @@ export class LocalContainerService implements ContainerService {
       prepared = true;
       container.graphDriver.data = graphDriverData(mounts, path.join(bundleDir, 'rootfs'));
       await this.writeEtcFiles(container);
+      await this.attachments?.create(container, options, (ref) => this.resolve(ref).c);
+      attached = true;
       await writeJsonAtomic(path.join(dir, HOSTCONFIG), hc);
       const seq = ++this.seq;
       await this.writeRecord(container, seq, false); // last: the container exists from here on
@@ -378,6 +463,7 @@ export class LocalContainerService implements ContainerService {
       this.entries.set(id, entry);
     } catch (err) {
       this.names.delete(name);
+      if (attached) await this.attachments?.remove(container, { volumes: true }).catch(() => undefined);
       if (prepared) await this.snapshotter.remove(id).catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
       throw err;
@@ -418,7 +504,9 @@ export class LocalContainerService implements ContainerService {
   private checkModes(hc: CreateContainerOptions['hostConfig']): void {
     const nm = hc.networkMode;
     if (nm.startsWith('container:')) this.resolve(nm.slice('container:'.length));
-    else if (!['', 'default', 'bridge', 'none', 'host'].includes(nm)) throw notFound(`network ${nm} not found`);
+    else if (this.attachments === undefined && !['', 'default', 'bridge', 'none', 'host'].includes(nm)) {
+      throw notFound(`network ${nm} not found`);
+    }
     if (hc.pidMode.startsWith('container:')) this.resolve(hc.pidMode.slice('container:'.length));
     if (hc.ipcMode.startsWith('container:')) this.resolve(hc.ipcMode.slice('container:'.length));
   }
@@ -426,31 +514,30 @@ export class LocalContainerService implements ContainerService {
   private async writeEtcFiles(c: Container): Promise<void> {
     const hc = c.hostConfig;
     const hostNet = hc.networkMode === 'host';
-    await writeFileAtomic(c.hostnamePath, hostnameFile(c.config.hostname));
     const hostHosts = hostNet ? await fs.readFile(this.hostFiles.hosts, 'utf8').catch(() => '') : undefined;
-    await writeFileAtomic(
-      c.hostsPath,
-      hostsFile({
-        hostname: c.config.hostname,
-        domainname: c.config.domainname,
-        extraHosts: hc.extraHosts,
-        ...(hostHosts === undefined ? {} : { hostHosts }),
-      }),
-    );
+    const hosts = hostsFile({
+      hostname: c.config.hostname,
+      domainname: c.config.domainname,
+      extraHosts: hc.extraHosts,
+      ...(hostHosts === undefined ? {} : { hostHosts }),
+    });
     let hostResolv = await fs.readFile(this.hostFiles.resolvConf, 'utf8').catch(() => '');
     if (!hostNet && usesResolvedStub(hostResolv) && this.hostFiles.resolvConf === '/etc/resolv.conf') {
       hostResolv = await fs.readFile(RESOLVED_RESOLV_CONF, 'utf8').catch(() => hostResolv);
     }
-    await writeFileAtomic(
-      c.resolvConfPath,
-      resolvConf({
-        host: hostResolv,
-        dns: hc.dns,
-        dnsSearch: hc.dnsSearch,
-        dnsOptions: hc.dnsOptions,
-        hostNetwork: hostNet,
-      }),
-    );
+    const resolv = resolvConf({
+      host: hostResolv,
+      dns: hc.dns,
+      dnsSearch: hc.dnsSearch,
+      dnsOptions: hc.dnsOptions,
+      hostNetwork: hostNet,
+    });
+    // New files in a new directory, made visible by the record written last: fsynced together.
+    await writeNewFilesDurably([
+      { path: c.hostnamePath, data: hostnameFile(c.config.hostname) },
+      { path: c.hostsPath, data: hosts },
+      { path: c.resolvConfPath, data: resolv },
+    ]);
   }
 
   private async writeRecord(c: Container, seq: number, manuallyStopped: boolean): Promise<void> {
@@ -469,7 +556,7 @@ export class LocalContainerService implements ContainerService {
       this.onEvent({
         action,
         id: c.id,
-        attributes: { name: c.name, image: c.config.image, ...c.config.labels, ...extra },
+        attributes: { ...c.config.labels, image: c.config.image, name: c.name, ...extra },
       });
     } catch (err) {
       this.logger.warn('event listener failed', { error: errorMessage(err) });
@@ -481,7 +568,10 @@ export class LocalContainerService implements ContainerService {
   async start(ref: string): Promise<void> {
     const e = this.resolve(ref);
     try {
-      await e.lock.run(() => this.startLocked(e));
+      await e.lock.run(() => {
+        this.resetRestartPolicy(e);
+        return this.startLocked(e);
+      });
     } catch (err) {
       if (
         e.c.hostConfig.autoRemove &&
@@ -498,11 +588,13 @@ export class LocalContainerService implements ContainerService {
     }
   }
 
-  private async startLocked(e: Entry): Promise<void> {
+  private async startLocked(e: Entry, options: { policyRestart?: boolean } = {}): Promise<void> {
     if (this.entries.get(e.c.id) !== e) throw notFound(`No such container: ${e.c.id}`);
     if (e.removing) throw conflict('container is marked for removal and cannot be started');
-    if (e.c.state.status === 'restarting' && e.run === undefined) this.cancelRestart(e);
-    checkStart(e.c.state.status);
+    if (!options.policyRestart) {
+      if (e.c.state.status === 'restarting' && e.run === undefined) this.cancelRestart(e);
+      checkStart(e.c.state.status);
+    }
     const c = e.c;
     const hc = c.hostConfig;
     const rootfs = path.join(c.bundleDir, 'rootfs');
@@ -522,11 +614,14 @@ export class LocalContainerService implements ContainerService {
       );
       const warnings = await cgroup.apply(await this.cgroupResources(c));
       for (const w of warnings) this.logger.warn(w, { id: c.id });
-      const mountsExtra = await this.extraMounts(c);
+      const attached = this.attachments === undefined ? undefined : await this.attachments.start(c, rootfs);
+      if (attached?.net !== undefined) namespaces.net = attached.net;
+      const mountsExtra = attached?.mounts ?? (await this.extraMounts(c));
       const security = securityChoices(hc);
       const rotation = hc.logConfig.type === 'none' ? { maxSize: 0, maxFile: 1 } : logRotation(hc.logConfig.config);
       if (c.logPath !== '') logStart = (await fs.stat(c.logPath).catch(() => undefined))?.size ?? 0;
       const oomCounter = cgroup.oomCounter?.();
+      const init = withInit([c.path, ...c.args], { init: hc.init, pidMode: hc.pidMode, initBinary: corePath() });
       const request: RuntimeRequest = {
         id: c.id,
         bundleDir: c.bundleDir,
@@ -534,17 +629,20 @@ export class LocalContainerService implements ContainerService {
         readonlyRootfs: hc.readonlyRootfs,
         hostname: c.config.hostname,
         domainname: c.config.domainname,
-        args: [c.path, ...c.args],
+        args: init.args,
         env: processEnv(c.config),
         cwd: c.config.workingDir,
         user: c.config.user,
         groupAdd: hc.groupAdd,
         tty: c.config.tty,
+        ...(c.config.tty && hc.consoleSize && hc.consoleSize[0] > 0 && hc.consoleSize[1] > 0
+          ? { consoleSize: { rows: hc.consoleSize[0], cols: hc.consoleSize[1] } }
+          : {}),
         openStdin: c.config.openStdin,
         namespaces,
         etcFiles: { hostname: c.hostnamePath, hosts: c.hostsPath, resolvConf: c.resolvConfPath },
         tmpfs: hc.tmpfs,
-        mounts: mountsExtra,
+        mounts: [...mountsExtra, ...init.mounts],
         privileged: hc.privileged,
         capAdd: hc.capAdd,
         capDrop: hc.capDrop,
@@ -582,7 +680,13 @@ export class LocalContainerService implements ContainerService {
       this.failedStarts.add(thrown);
       throw thrown;
     }
-    const run: Run = { done: new Deferred<void>(), task, logStart, startedMs: Date.now() };
+    const run: Run = {
+      done: new Deferred<void>(),
+      task,
+      logStart,
+      startedMs: Date.now(),
+      output: new RunOutput(task),
+    };
     e.run = run;
     e.cgroup = cgroup;
     e.manuallyStopped = false;
@@ -590,6 +694,8 @@ export class LocalContainerService implements ContainerService {
     await this.persist(e);
     this.emit('start', c);
     for (const w of e.startWaiters.splice(0)) w(run);
+    // The waiters subscribe as they resume; an unwatched run's stream is closed at once.
+    setImmediate(() => run.output?.seal());
     this.watch(e, run);
   }
 
@@ -731,16 +837,23 @@ export class LocalContainerService implements ContainerService {
       handled = true;
       let oom = status.oomKilled;
       if (!oom && e.cgroup !== undefined) oom = await e.cgroup.oomKilled().catch(() => false);
+      // Decided before the state changes, so that nobody sees `exited` for a container about to restart.
+      const restart = this.shouldRestart(e, status.exitCode, run);
       e.c.state = exitedState(e.c.state, {
         exitCode: status.exitCode,
         finishedAt: status.finishedAt !== '' ? status.finishedAt : rfc3339Nano(this.now()),
         oomKilled: oom,
         ...(error === undefined ? {} : { error }),
       });
+      if (restart) e.c.state = { ...e.c.state, status: 'restarting', restarting: true };
       e.run = undefined;
-      await this.persist(e).catch((err) =>
-        this.logger.error('cannot persist container', { id: e.c.id, error: errorMessage(err) }),
-      );
+      // An auto-removed container's record goes right after this: not worth a durable write
+      // (after a crash the record still says running, recovery finds the exit and removes it).
+      if (!e.c.hostConfig.autoRemove || e.removing) {
+        await this.persist(e).catch((err) =>
+          this.logger.error('cannot persist container', { id: e.c.id, error: errorMessage(err) }),
+        );
+      }
       try {
         await run.task.delete();
       } catch {
@@ -751,10 +864,12 @@ export class LocalContainerService implements ContainerService {
       e.cgroup = undefined;
       await this.releaseResources(e.c, cgroup, true);
       if (oom) this.emit('oom', e.c);
-      this.emit('die', e.c, { exitCode: String(status.exitCode) });
-      if (this.shouldRestart(e, status.exitCode, run)) {
+      this.emit('die', e.c, {
+        exitCode: String(status.exitCode),
+        execDuration: String(Math.max(0, Math.floor((Date.now() - run.startedMs) / 1000))),
+      });
+      if (restart) {
         e.c.restartCount++;
-        e.c.state = { ...e.c.state, status: 'restarting', restarting: true };
         await this.persist(e).catch(() => undefined);
         this.scheduleRestart(e);
       }
@@ -780,6 +895,9 @@ export class LocalContainerService implements ContainerService {
 
   /** Unmounts the rootfs, destroys the cgroup, removes the bundle (only once nothing is mounted in it). */
   private async releaseResources(c: Container, cgroup: CgroupHandle | undefined, unmount: boolean): Promise<void> {
+    await this.attachments
+      ?.stop(c)
+      .catch((err) => this.logger.warn('cannot release networks and volumes', { id: c.id, error: errorMessage(err) }));
     if (unmount) await this.unmountBundle(c.bundleDir);
     if (cgroup !== undefined) {
       await cgroup
@@ -815,6 +933,10 @@ export class LocalContainerService implements ContainerService {
 
   private shouldRestart(e: Entry, exitCode: number, run: Run): boolean {
     if (e.removing || e.manuallyStopped || this.closed) return false;
+    if (this.exitOnNext.has(e)) {
+      this.exitOnNext.delete(e);
+      return false;
+    }
     const p = e.c.hostConfig.restartPolicy;
     if (Date.now() - run.startedMs > 10_000) e.restartDelayMs = 100;
     switch (p.name) {
@@ -836,9 +958,9 @@ export class LocalContainerService implements ContainerService {
       void e.lock
         .run(async () => {
           if (e.c.state.status !== 'restarting' || e.run !== undefined) return;
-          e.c.state = { ...e.c.state, status: 'exited', restarting: false };
-          await this.startLocked(e);
-          this.emit('restart', e.c);
+          // dockerd reports a policy restart as die → start (no `restart` event). The status stays
+          // `restarting` until the process runs, as in Docker.
+          await this.startLocked(e, { policyRestart: true });
         })
         .catch((err) => this.logger.warn('restart failed', { id: e.c.id, error: errorMessage(err) }));
     }, delay);
@@ -876,9 +998,11 @@ export class LocalContainerService implements ContainerService {
   }
 
   private async stopRun(e: Entry, run: Run, sig: number, timeout: number): Promise<void> {
-    await run.task
-      .kill(sig)
-      .catch((err) => this.logger.debug('stop signal not delivered', { id: e.c.id, error: errorMessage(err) }));
+    await run.task.kill(sig).then(
+      () => this.emit('kill', e.c, { signal: String(sig) }),
+      (err) => this.logger.debug('stop signal not delivered', { id: e.c.id, error: errorMessage(err) }),
+    );
+    await this.thawForSignal(e, sig);
     if (timeout < 0) {
       await run.done.promise;
       return;
@@ -893,7 +1017,11 @@ export class LocalContainerService implements ContainerService {
     clearTimeout(timer);
     if (exited) return;
     this.logger.info('container did not stop in time, killing it', { id: e.c.id, timeout });
-    await run.task.kill(9).catch(() => undefined);
+    await run.task.kill(9).then(
+      () => this.emit('kill', e.c, { signal: '9' }),
+      () => undefined,
+    );
+    await this.thawForSignal(e, 9);
     await run.done.promise;
   }
 
@@ -924,6 +1052,7 @@ export class LocalContainerService implements ContainerService {
       return e.run;
     });
     if (run === undefined) return;
+    if (this.endsContainer(e, sig)) this.exitOnNext.add(e);
     try {
       await run.task.kill(sig);
     } catch (err) {
@@ -931,6 +1060,7 @@ export class LocalContainerService implements ContainerService {
       throw err;
     }
     this.emit('kill', e.c, { signal: String(sig) });
+    await this.thawForSignal(e, sig);
     if (sig === 9) {
       await Promise.race([run.done.promise, sleep(KILL_WAIT_MS)]);
     }
@@ -949,18 +1079,22 @@ export class LocalContainerService implements ContainerService {
     });
     try {
       if (run !== undefined) {
-        await run.task.kill(9).catch(() => undefined);
+        await run.task.kill(9).then(
+          () => this.emit('kill', e.c, { signal: '9' }),
+          () => undefined,
+        );
+        await this.thawForSignal(e, 9);
         await run.done.promise;
       }
     } catch (err) {
       e.removing = false;
       throw err;
     }
-    await this.removeEntry(e);
+    await this.removeEntry(e, options.volumes);
   }
 
   /** Makes the container disappear (one rename), then deletes its snapshot, bundle and files. */
-  private async removeEntry(e: Entry): Promise<void> {
+  private async removeEntry(e: Entry, volumes = e.c.hostConfig.autoRemove): Promise<void> {
     await e.lock.run(async () => {
       if (this.entries.get(e.c.id) !== e) return;
       if (e.run !== undefined) throw conflict(`cannot remove container "/${e.c.name}": container is running`);
@@ -980,6 +1114,11 @@ export class LocalContainerService implements ContainerService {
       this.entries.delete(e.c.id);
       if (this.names.get(e.c.name) === e.c.id) this.names.delete(e.c.name);
       await this.purge(e.c.id, trash);
+      await this.attachments
+        ?.remove(e.c, { volumes })
+        .catch((err) =>
+          this.logger.warn('cannot release networks and volumes', { id: e.c.id, error: errorMessage(err) }),
+        );
       this.emit('destroy', e.c);
       const result = this.result(e);
       // dockerd answers a `removed` wait with the exit code alone, even after a failed start:
@@ -1066,41 +1205,26 @@ export class LocalContainerService implements ContainerService {
     }
     if (!o.stream) return;
     let run = e.run;
-    let fromLog = false;
+    let early: RunOutput | undefined;
     if (run === undefined) {
-      // `docker start -a` attaches before the start: stream that run's output from its log.
+      // `docker run`/`start -a` attach before the start: that run's output from its first byte.
       if (this.entries.get(c.id) !== e) return;
       run = await withAbort(new Promise<Run | undefined>((resolve) => e.startWaiters.push(resolve)), signal).catch(
         () => undefined,
       );
       if (run === undefined) return;
-      fromLog = hasLog;
+      early = run.output;
     }
-    const stopStdin =
-      o.stdin && o.input !== undefined && c.config.openStdin
-        ? forwardStdin(run.task, o.input, c.config.stdinOnce, run.done.promise)
-        : undefined;
-    try {
-      if (fromLog) {
-        yield* readJsonLog(c.logPath, {
-          stdout: o.stdout,
-          stderr: o.stderr,
-          since: 0,
-          until: 0,
-          tail: -1,
-          startOffset: run.logStart,
-          follow: { done: run.done.promise },
-          ...(signal === undefined ? {} : { signal }),
-        });
-      } else {
-        for await (const chunk of abortable(run.task.attach(), signal)) {
-          if (chunk.stream === 'stdout' ? !o.stdout : !o.stderr) continue;
-          yield { stream: chunk.stream, data: chunk.data, time: rfc3339Nano(this.now()) };
-        }
-      }
-    } finally {
-      stopStdin?.();
-    }
+    yield* attachRun(run, c, o, early, hasLog);
+  }
+
+  /** Sets the size of a running container's TTY (a no-op without one, as in moby). */
+  async resize(ref: string, size: { height: number; width: number }): Promise<void> {
+    const e = this.resolve(ref);
+    const run = e.run;
+    if (run === undefined || !isActive(e.c.state.status)) throw conflict(`container ${e.c.id} is not running`);
+    if (!e.c.config.tty) return;
+    await run.task.resize(size.height, size.width);
   }
 
   // ---------------------------------------------------------- list/prune
@@ -1178,6 +1302,166 @@ export class LocalContainerService implements ContainerService {
       }
     }
     return result;
+  }
+
+  // ------------------------------------------------- pause, rename, update, top, stats
+
+  /** moby's ResetRestartManager(true) at a user's start: the count and back-off start over. */
+  private resetRestartPolicy(e: Entry): void {
+    const s = e.c.state.status;
+    if (s !== 'created' && s !== 'exited' && !(s === 'restarting' && e.run === undefined)) return;
+    e.c.restartCount = 0;
+    e.restartDelayMs = 100;
+    this.exitOnNext.delete(e);
+  }
+
+  /**
+   * moby's kill: the stop signal or SIGKILL (any signal when no StopSignal is set) ends the
+   * container for good (no policy restart after this exit) and thaws a paused one so the signal lands.
+   */
+  private endsContainer(e: Entry, sig: number): boolean {
+    const stopSignal = e.c.config.stopSignal;
+    return sig === 9 || stopSignal === undefined || stopSignal === '' || parseSignal(stopSignal) === sig;
+  }
+
+  private async thawForSignal(e: Entry, sig: number): Promise<void> {
+    if (e.c.state.status !== 'paused' || e.cgroup === undefined || !this.endsContainer(e, sig)) return;
+    await e.cgroup
+      .thaw()
+      .catch((err) => this.logger.warn('cannot thaw container', { id: e.c.id, error: errorMessage(err) }));
+  }
+
+  async pause(ref: string): Promise<void> {
+    const e = this.resolve(ref);
+    await e.lock.run(async () => {
+      const s = e.c.state.status;
+      if (s === 'paused') throw conflict(`Container ${e.c.id} is already paused`);
+      if (s === 'restarting') throw conflict(`Container ${e.c.id} is restarting, wait until the container is running`);
+      if (s !== 'running' || e.run === undefined || e.cgroup === undefined) {
+        throw conflict(`Container ${e.c.id} is not running`);
+      }
+      await e.cgroup.freeze();
+      e.c.state = { ...e.c.state, status: 'paused', paused: true };
+      await this.persist(e);
+    });
+    this.emit('pause', e.c);
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const e = this.resolve(ref);
+    await e.lock.run(async () => {
+      if (e.c.state.status !== 'paused' || e.cgroup === undefined) {
+        throw conflict(`Container ${e.c.id} is not paused`);
+      }
+      await e.cgroup.thaw();
+      e.c.state = { ...e.c.state, status: 'running', paused: false };
+      await this.persist(e);
+    });
+    this.emit('unpause', e.c);
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    if (ref === '' || newName === '' || newName === '/') {
+      throw invalidArgument('Neither old nor new names may be empty');
+    }
+    const e = this.resolve(ref);
+    const wanted = newName.startsWith('/') ? newName.slice(1) : newName;
+    const oldName = await e.lock.run(async () => {
+      const old = e.c.name;
+      if (old === wanted) throw invalidArgument('Renaming a container with the same name as its current name');
+      const name = validateName(wanted);
+      const holder = this.names.get(name);
+      if (holder !== undefined) {
+        throw conflict(
+          `Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      this.names.set(name, e.c.id);
+      e.c.name = name;
+      try {
+        await this.persist(e);
+      } catch (err) {
+        e.c.name = old;
+        this.names.delete(name);
+        throw err;
+      }
+      if (this.names.get(old) === e.c.id) this.names.delete(old);
+      return old;
+    });
+    this.emit('rename', e.c, { oldName: `/${oldName}` });
+  }
+
+  async updateResources(ref: string, update: ContainerUpdate): Promise<string[]> {
+    const e = this.resolve(ref);
+    const warnings = await e.lock.run(async () => {
+      if (e.removing || e.c.state.status === 'removing' || e.c.state.status === 'dead') {
+        throw conflict(`Cannot update container ${e.c.id}: container is marked for removal and cannot be "update"`);
+      }
+      const hc = applyUpdate(e.c.id, e.c.hostConfig, e.c.config, update, this.ncpu);
+      const out: string[] = [];
+      if (e.run !== undefined && e.cgroup !== undefined) {
+        const { devices: _devices, ...resources } = await this.cgroupResources({ ...e.c, hostConfig: hc });
+        if (update.pidsLimit !== undefined) resources.pidsLimit = update.pidsLimit;
+        try {
+          out.push(...(await e.cgroup.apply(resources)));
+        } catch (err) {
+          throw internal(`Cannot update container ${e.c.id}: ${errorMessage(err)}`, { cause: err });
+        }
+      }
+      await writeJsonAtomic(path.join(this.root, e.c.id, HOSTCONFIG), hc);
+      e.c.hostConfig = hc;
+      return out;
+    });
+    this.emit('update', e.c);
+    return warnings;
+  }
+
+  async top(ref: string, psArgs: string): Promise<TopResult> {
+    const e = this.resolve(ref);
+    validatePsArgs(psArgs);
+    const s = e.c.state.status;
+    if (s === 'restarting') throw conflict(`Container ${e.c.id} is restarting, wait until the container is running`);
+    if ((s !== 'running' && s !== 'paused') || e.cgroup === undefined) {
+      throw conflict(`Container ${e.c.id} is not running`);
+    }
+    const pids = await e.cgroup.pids();
+    const args = psArguments(psArgs);
+    let r = await this.proc.ps([...args, psPidsArg(pids)]);
+    // Some options (e.g. f) refuse a pid list: then all processes, filtered below.
+    if (r.code !== 0) r = await this.proc.ps(args);
+    if (r.code !== 0) throw internal(r.stderr.split('\n')[0] || `ps exited with status ${r.code}`);
+    let result: TopResult;
+    try {
+      result = parsePsOutput(r.stdout, pids);
+    } catch (err) {
+      throw internal(errorMessage(err));
+    }
+    this.emit('top', e.c);
+    return result;
+  }
+
+  async stats(ref: string): Promise<ContainerStats> {
+    const e = this.resolve(ref);
+    const { id, name } = e.c;
+    const run = e.run;
+    const cgroup = e.cgroup;
+    if (run === undefined || cgroup === undefined || e.c.state.status === 'restarting') {
+      return { id, name, sample: undefined };
+    }
+    try {
+      const sample = await sampleStats({
+        cgroup,
+        proc: this.proc,
+        pid: e.c.state.pid,
+        ownNetwork: e.c.hostConfig.networkMode !== 'host',
+        read: rfc3339Nano(this.now()),
+      });
+      return { id, name: e.c.name, sample };
+    } catch (err) {
+      // It stopped while we read: as dockerd, a stopped container's stats are empty.
+      if (e.run !== run) return { id, name: e.c.name, sample: undefined };
+      throw err;
+    }
   }
 
   // ------------------------------------------------------------ recovery
@@ -1395,57 +1679,8 @@ function goneTask(): Task {
     }),
     writeStdin: gone,
     closeStdin: gone,
+    resize: () => Promise.reject(conflict('container is not running')),
     delete: () => Promise.resolve(),
     close: () => {},
   };
-}
-
-/** Forwards the client's stdin to the container until the run ends; closes the container's stdin at EOF with stdinOnce. */
-function forwardStdin(task: Task, input: Readable, stdinOnce: boolean, done: Promise<void>): () => void {
-  let stopped = false;
-  const onData = (chunk: Buffer | string) => {
-    input.pause();
-    task.writeStdin(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)).then(
-      () => {
-        if (!stopped) input.resume();
-      },
-      () => stop(),
-    );
-  };
-  const onEnd = () => {
-    if (!stopped && stdinOnce) void task.closeStdin().catch(() => undefined);
-    stop();
-  };
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    input.off('data', onData);
-    input.off('end', onEnd);
-  };
-  input.on('data', onData);
-  input.once('end', onEnd);
-  void done.then(stop);
-  return stop;
-}
-
-/** Iterates `source` until it ends or `signal` aborts (then the source is told to return). */
-async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
-  const it = source[Symbol.asyncIterator]();
-  const abort =
-    signal === undefined
-      ? undefined
-      : new Promise<'aborted'>((resolve) => {
-          if (signal.aborted) resolve('aborted');
-          else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-        });
-  try {
-    for (;;) {
-      const next = it.next();
-      const r = abort === undefined ? await next : await Promise.race([next, abort]);
-      if (r === 'aborted' || r.done) return;
-      yield r.value;
-    }
-  } finally {
-    await it.return?.();
-  }
 }

@@ -115,7 +115,7 @@ export function compileListFilters(
       const binds = c.hostConfig.binds.flatMap((b) => b.split(':').slice(0, 2));
       if (!get('volume').some((v) => binds.includes(v) || c.config.volumes.includes(v))) return false;
     }
-    if (get('health').length > 0 && !get('health').includes('none')) return false;
+    if (get('health').length > 0 && !get('health').includes(c.state.health?.status ?? 'none')) return false;
     if (get('expose').length > 0 || get('publish').length > 0) {
       const ports = [...c.config.exposedPorts, ...Object.keys(c.hostConfig.portBindings)];
       const want = [...get('expose'), ...get('publish')].map((p) => (p.includes('/') ? p : `${p}/tcp`));

@@ -11,6 +11,29 @@ export {
   LocalContainerService,
   type LocalContainerServiceOptions,
 } from './container-service';
+export {
+  type ExecConfig,
+  type ExecContainers,
+  type ExecEvent,
+  type ExecInstance,
+  ExecService,
+  type ExecServiceOptions,
+  type ExecStartOptions,
+  mergeEnv,
+} from './exec';
+export {
+  applyProbeResult,
+  followLifecycle,
+  type HealthClock,
+  HealthMonitor,
+  type HealthMonitorOptions,
+  type HealthSettings,
+  healthSettings,
+  mergeHealthcheck,
+  nextIntervalMs,
+  type ProbeResult,
+  type Prober,
+} from './health';
 export { decodeLogLine, readJsonLog } from './log-reader';
 export {
   canKill,
@@ -28,4 +51,11 @@ export async function createContainerService(options: LocalContainerServiceOptio
   await service.recover();
   return service;
 }
+export { type ContainerAttachments, combineAttachments, type StartAttachments } from './attachments';
+export { ContainerNetworking, type ContainerNetworkingOptions, managedNetworkMode } from './container-network';
+export { ContainerVolumes, type ContainerVolumesOptions } from './container-volumes';
 export { defaultContainerConfig, defaultHostConfig } from './defaults';
+export { INIT_PATH, withInit } from './init';
+export type { ContainerStats, ContainerStatsSample } from './stats';
+export type { TopResult } from './top';
+export { applyUpdate, type ContainerUpdate } from './update';

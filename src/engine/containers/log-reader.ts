@@ -2,9 +2,11 @@
  * Reads Docker's json-file logs: `<id>-json.log` plus rotated `.1`, `.2`
  * ... (`.N.gz` too), one `{"log":..,"stream":..,"time":..}` object a line.
  * Tail reads backwards from the end so `--tail 10` of a large log is cheap;
- * follow polls the current file (surviving rotation) until told to stop.
+ * follow reads the current file (surviving rotation) as it grows, woken by
+ * inotify (fs.watch on the log's directory) with a slow poll as a fallback,
+ * until told to stop.
  */
-import { promises as fs } from 'node:fs';
+import { type FSWatcher, promises as fs, watch } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { errnoCode } from '../../common/errors';
@@ -24,7 +26,7 @@ export interface ReadJsonLogOptions {
   /** Last N entries (before stream/time filters, as dockerd); -1 = all. */
   tail: number;
   /** Keep reading appended lines until `done` settles (then drain and end) or `signal` aborts. */
-  follow?: { done: Promise<unknown>; pollMs?: number };
+  follow?: { done: Promise<unknown>; pollMs?: number; watch?: boolean };
   /** Skip the stored log and follow the current file from this byte offset (attach before start). */
   startOffset?: number;
   signal?: AbortSignal;
@@ -232,6 +234,52 @@ function sleep(ms: number, ...wake: Array<Promise<unknown> | undefined>): Promis
   });
 }
 
+/** Wakes a follower when anything in the log's directory changes (writes, rotation). */
+class ChangeWaker {
+  private watcher: FSWatcher | undefined;
+  private changed = false;
+  private wake: (() => void) | undefined;
+
+  constructor(dir: string) {
+    try {
+      this.watcher = watch(dir, { persistent: false }, () => this.signal());
+      this.watcher.on('error', () => this.close());
+    } catch {
+      this.watcher = undefined;
+    }
+  }
+
+  get active(): boolean {
+    return this.watcher !== undefined;
+  }
+
+  private signal(): void {
+    this.changed = true;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Resolves at the next change (at once if one happened since the last call). */
+  next(): Promise<void> {
+    if (this.changed) {
+      this.changed = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.changed = false;
+        resolve();
+      };
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
+
 function aborted(signal: AbortSignal | undefined): Promise<void> | undefined {
   if (signal === undefined) return undefined;
   if (signal.aborted) return Promise.resolve();
@@ -243,6 +291,7 @@ export async function* readJsonLog(logPath: string, options: ReadJsonLogOptions)
   const filter = new Filter(options);
   let fh = await openIfExists(logPath);
   let pos = 0;
+  let wakerToClose: ChangeWaker | undefined;
   try {
     const size = fh === undefined ? 0 : (await fh.stat()).size;
     if (options.startOffset !== undefined) {
@@ -293,7 +342,10 @@ export async function* readJsonLog(logPath: string, options: ReadJsonLogOptions)
     }
     if (options.follow === undefined) return;
 
-    const pollMs = options.follow.pollMs ?? 50;
+    const waker = options.follow.watch === false ? undefined : new ChangeWaker(path.dirname(logPath));
+    wakerToClose = waker;
+    // With inotify the poll is only a safety net.
+    const pollMs = options.follow.pollMs ?? (waker?.active ? 1000 : 50);
     let finished = false;
     void options.follow.done.then(
       () => {
@@ -329,9 +381,10 @@ export async function* readJsonLog(logPath: string, options: ReadJsonLogOptions)
         continue;
       }
       if (last || options.signal?.aborted || filter.untilPassed()) return;
-      await sleep(pollMs, options.follow.done, abort);
+      await sleep(pollMs, options.follow.done, abort, waker?.active ? waker.next() : undefined);
     }
   } finally {
+    wakerToClose?.close();
     await fh?.close();
   }
 }

@@ -6,6 +6,10 @@
  */
 import type { Readable } from 'node:stream';
 import type { ImageId } from '../images/types';
+import type { MountRequest } from '../volumes/bind-spec';
+import type { ContainerStats } from './stats';
+import type { TopResult } from './top';
+import type { ContainerUpdate } from './update';
 
 /** Docker's visible status strings. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -121,6 +125,10 @@ export interface HostConfig {
   resources: ContainerResources;
   /** Rows/cols requested at create (ConsoleSize). */
   consoleSize: [number, number] | undefined;
+  /** `HostConfig.Mounts` (`--mount`), as the volumes module parses them. */
+  mounts?: MountRequest[];
+  /** `HostConfig.VolumesFrom`: `container[:ro|rw]`. */
+  volumesFrom?: string[];
 }
 
 export interface CreateContainerOptions {
@@ -129,7 +137,67 @@ export interface CreateContainerOptions {
   hostConfig: HostConfig;
   /** Endpoint configs per network (later issue); kept as given. */
   networkingConfig?: unknown;
+  /** `NetworkingConfig.EndpointsConfig` by network name (or id), camelCase. */
+  endpointsConfig?: Record<string, EndpointConfig>;
+  /** `MacAddress` of the create body (API < 1.44 puts it there). */
+  macAddress?: string;
   platform?: string;
+}
+
+/** What a container asks of one network (`--network-alias`, `--ip`, `--mac-address`, `network connect`). */
+export interface EndpointConfig {
+  aliases: string[];
+  /** '' for an address from the pool. */
+  ipv4Address: string;
+  /** '' for one derived from the address. */
+  macAddress: string;
+}
+
+/** One network of a container: what it asked for and, while it runs, what it got. */
+export interface ContainerEndpoint {
+  networkId: string;
+  config: EndpointConfig;
+  /** '' while the container is not running. */
+  endpointId: string;
+  ipAddress: string;
+  ipPrefixLen: number;
+  gateway: string;
+  macAddress: string;
+  /** Names the embedded DNS answers for (user-defined networks). */
+  dnsNames: string[];
+}
+
+/** A published port of a running container. */
+export interface ContainerPort {
+  proto: 'tcp' | 'udp';
+  /** '' = every address. */
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+}
+
+/** A resolved mount of a container (inspect's `Mounts[]`), with what starting it needs. */
+export interface ContainerMount {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** Volumes: the volume's name. */
+  name?: string;
+  /** Bind: host path; volume: the volume's mountpoint; tmpfs: ''. */
+  source: string;
+  destination: string;
+  driver?: string;
+  mode: string;
+  rw: boolean;
+  propagation: string;
+  /** Volumes: fill an empty volume from the image at first mount. */
+  copyData?: boolean;
+  /** Volumes: created for this container (removed with `rm -v`). */
+  anonymous?: boolean;
+  subpath?: string;
+  /** Bind: create the host directory when missing (`-v`). */
+  createSource?: boolean;
+  nonRecursive?: boolean;
+  /** tmpfs mount data. */
+  tmpfsOptions?: string;
 }
 
 export interface ContainerState {
@@ -146,6 +214,25 @@ export interface ContainerState {
   /** RFC 3339 with nanoseconds; '0001-01-01T00:00:00Z' when never. */
   startedAt: string;
   finishedAt: string;
+  /** Present once a container with a health check has started (health.ts). */
+  health?: ContainerHealth;
+}
+
+/** One health probe's result (State.Health.Log). */
+export interface HealthLogEntry {
+  /** RFC 3339 nanoseconds. */
+  start: string;
+  end: string;
+  /** -1 when the probe could not run or timed out. */
+  exitCode: number;
+  output: string;
+}
+
+/** State.Health: the status, the failures in a row, the last 5 results. */
+export interface ContainerHealth {
+  status: 'starting' | 'healthy' | 'unhealthy';
+  failingStreak: number;
+  log: HealthLogEntry[];
 }
 
 /** A container as the engine records it. */
@@ -173,6 +260,14 @@ export interface Container {
   graphDriver: { name: string; data: Record<string, string> };
   /** Warnings from create (e.g. limits the kernel lacks). */
   warnings: string[];
+  /** Networks by name (bridge modes and user networks); absent with host/none/container: modes. */
+  networks?: Record<string, ContainerEndpoint>;
+  /** Published ports while running. */
+  ports?: ContainerPort[];
+  /** The named netns while running ('' otherwise). */
+  sandboxKey?: string;
+  /** Volumes, binds and --mount tmpfs, resolved at create. */
+  mounts?: ContainerMount[];
 }
 
 export interface ListContainersOptions {
@@ -230,6 +325,8 @@ export interface AttachOptions {
   stream: boolean;
   /** The client's stdin, when stdin is attached. */
   input?: Readable;
+  /** TTY only: the bytes that end the session when seen on stdin (default ctrl-p ctrl-q). */
+  detachKeys?: readonly number[];
   signal?: AbortSignal;
 }
 
@@ -270,9 +367,24 @@ export interface ContainerService {
   logs(ref: string, options: LogsOptions): AsyncIterable<LogEntry>;
   /** Live output (and optionally the log first) until the container stops; stdin is forwarded when asked. */
   attach(ref: string, options: AttachOptions): AsyncIterable<LogEntry>;
+  /** Sets a running container's TTY size (conflict when not running; a no-op without a TTY). */
+  resize(ref: string, size: { height: number; width: number }): Promise<void>;
   prune(filters: Record<string, string[]>): Promise<PruneResult>;
   /** Used by the image service: the ID of a container using this image, if any. */
   imageInUse(imageId: ImageId): string | undefined;
+  // Day-2 operations (pause, rename, update, top, stats): day2 files beside this one hold their logic.
+  /** Freezes the cgroup. Conflict: not running, already paused, restarting. */
+  pause(ref: string): Promise<void>;
+  /** Thaws the cgroup. Conflict: not paused. */
+  unpause(ref: string): Promise<void>;
+  /** `newName` without '/'. Invalid: empty or same name; conflict: taken. */
+  rename(ref: string, newName: string): Promise<void>;
+  /** Resources (applied to the running cgroup too) and restart policy; returns warnings. */
+  updateResources(ref: string, update: ContainerUpdate): Promise<string[]>;
+  /** Host `ps` rows of the container's processes; conflict when not running. */
+  top(ref: string, psArgs: string): Promise<TopResult>;
+  /** One sample (undefined `sample` when not running). */
+  stats(ref: string): Promise<ContainerStats>;
   /** Re-finds every container after a daemon (re)start. */
   recover(): Promise<void>;
   /** Detaches from the shims (containers keep running). */

@@ -66,6 +66,8 @@ export interface LocalNetworkServiceOptions {
   mtu?: number;
   /** Prefix of host-side veth names (default 'veth', 11 characters in all). */
   vethPrefix?: string;
+  /** Prefix of user networks' bridges (default 'br-', then hex of the id up to 15 characters). */
+  bridgePrefix?: string;
   /**
    * Enable routing: 'global' sets net.ipv4.ip_forward=1 (Docker's behaviour, the
    * default); 'bridge' only net.ipv4.conf.<bridge>.forwarding=1; 'none' nothing.
@@ -174,7 +176,11 @@ export class LocalNetworkService implements NetworkService {
       }
       const netOptions = { ...(options.options ?? {}) };
       const id = randomHex(32);
-      const bridge = bridgeNameFor(id, netOptions, false);
+      const prefix = this.options.bridgePrefix;
+      const bridge =
+        prefix === undefined || netOptions[BRIDGE_NAME_OPTION] !== undefined
+          ? bridgeNameFor(id, netOptions, false)
+          : `${prefix}${id.slice(0, 15 - prefix.length)}`;
       if (this.store.all().some((r) => r.network.bridge === bridge)) {
         throw conflict(`bridge name ${bridge} is already used by another network`);
       }

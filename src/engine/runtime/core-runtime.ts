@@ -4,9 +4,9 @@
  * compiles seccomp, writes the plan and runs `berth-core create`; connect()
  * talks to the shim; readExit() reads the exit file a shim left behind.
  */
-import { promises as fs } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { writeFileAtomic } from '../../common/atomic';
 import { EngineError, type ErrorKind, errorMessage, internal, isEngineError, notFound } from '../../common/errors';
 import {
   type CgroupLayout,
@@ -25,7 +25,7 @@ import {
 import type { OciDevice } from './oci-spec';
 import { specToJson } from './oci-spec';
 import { writePlan } from './plan';
-import { compileSeccomp, type SeccompProfile } from './seccomp';
+import { type CompiledSeccomp, compileSeccomp, type SeccompProfile } from './seccomp';
 import { buildSpec } from './spec';
 import type {
   ExitStatus,
@@ -35,6 +35,7 @@ import type {
   StartFailure,
   StartResult,
   Task,
+  TaskAttachOptions,
   TaskState,
 } from './types';
 import { resolveUser } from './user';
@@ -88,8 +89,19 @@ export interface CoreRuntimeOptions {
   kernel?: string;
 }
 
+let cpuCount: number | undefined;
+/** The host's CPU count for the masked thermal_throttle paths (os.cpus() parses /proc/cpuinfo: once). */
+function hostCpuCount(): number {
+  cpuCount ??= os.cpus().length;
+  return cpuCount;
+}
+
+/** Compiled default seccomp programs, by capability set, arch and kernel (a few entries at most). */
+const DEFAULT_SECCOMP_CACHE_MAX = 16;
+
 export class CoreRuntime implements Runtime {
   private layout: Promise<CgroupLayout> | undefined;
+  private readonly defaultSeccomp = new Map<string, CompiledSeccomp>();
 
   constructor(private readonly options: CoreRuntimeOptions = {}) {
     if (options.cgroupLayout) this.layout = Promise.resolve(options.cgroupLayout);
@@ -125,17 +137,14 @@ export class CoreRuntime implements Runtime {
       devices,
       hostDevices,
       availableCapabilities: processBoundingSet(),
+      cpus: hostCpuCount(),
       ...(this.options.arch === undefined ? {} : { arch: this.options.arch }),
       ...(this.options.kernel === undefined ? {} : { kernel: this.options.kernel }),
     });
     if (!spec.process.env.some((e) => e.startsWith('HOME=')))
       spec.process.env = [...spec.process.env, `HOME=${user.home}`];
     const seccomp = spec.linux.seccomp
-      ? compileSeccomp(spec.linux.seccomp as SeccompProfile, {
-          capabilities: spec.process.capabilities.bounding,
-          ...(this.options.arch === undefined ? {} : { arch: this.options.arch }),
-          ...(this.options.kernel === undefined ? {} : { kernel: this.options.kernel }),
-        })
+      ? this.compileSeccomp(spec.linux.seccomp as SeccompProfile, spec.process.capabilities.bounding, request)
       : undefined;
     const plan = writePlan(spec, {
       id: request.id,
@@ -147,9 +156,38 @@ export class CoreRuntime implements Runtime {
       ...(seccomp ? { seccomp: { flags: seccomp.flags, program: seccomp.program } } : {}),
     });
     const configJson = specToJson(spec);
-    await writeFileAtomic(path.join(request.bundleDir, 'config.json'), configJson);
-    await fs.writeFile(path.join(request.bundleDir, 'plan'), plan, { mode: 0o600 });
+    // The bundle is runtime state under the exec root, rebuilt at every start: no fsync.
+    // config.json is still replaced by a rename, so a reader never sees half of it.
+    const config = path.join(request.bundleDir, 'config.json');
+    writeFileSync(`${config}.tmp`, configJson);
+    renameSync(`${config}.tmp`, config);
+    writeFileSync(path.join(request.bundleDir, 'plan'), plan, { mode: 0o600 });
     return { configJson, plan };
+  }
+
+  /**
+   * The seccomp program of `profile`. The default profile's program depends only on the
+   * capabilities, the arch and the kernel release: it is compiled once per such set.
+   */
+  private compileSeccomp(
+    profile: SeccompProfile,
+    capabilities: string[],
+    request: Pick<RuntimeRequest, 'seccomp' | 'privileged'>,
+  ): CompiledSeccomp {
+    const options = {
+      capabilities,
+      ...(this.options.arch === undefined ? {} : { arch: this.options.arch }),
+      ...(this.options.kernel === undefined ? {} : { kernel: this.options.kernel }),
+    };
+    if (request.seccomp.kind !== 'default' || request.privileged) return compileSeccomp(profile, options);
+    const key = `${capabilities.join(',')}|${options.arch ?? ''}|${options.kernel ?? ''}`;
+    let compiled = this.defaultSeccomp.get(key);
+    if (compiled === undefined) {
+      compiled = compileSeccomp(profile, options);
+      if (this.defaultSeccomp.size >= DEFAULT_SECCOMP_CACHE_MAX) this.defaultSeccomp.clear();
+      this.defaultSeccomp.set(key, compiled);
+    }
+    return compiled;
   }
 
   async start(request: RuntimeRequest): Promise<StartResult> {
@@ -250,9 +288,9 @@ class ShimTask implements Task {
     }
   }
 
-  async *attach(): AsyncIterable<OutputChunk> {
+  async *attach(options: TaskAttachOptions = {}): AsyncIterable<OutputChunk> {
     try {
-      for await (const chunk of this.client.attach()) yield chunk;
+      for await (const chunk of this.client.attach(options)) yield chunk;
     } catch (err) {
       if (!(err instanceof ShimGoneError)) throw err;
     }
@@ -274,6 +312,20 @@ class ShimTask implements Task {
       await this.client.closeStdin();
     } catch (err) {
       if (!(err instanceof ShimGoneError)) throw err;
+    }
+  }
+
+  async resize(rows: number, cols: number): Promise<void> {
+    try {
+      await this.client.resize(rows, cols);
+    } catch (err) {
+      if (err instanceof ShimGoneError) throw new EngineError('conflict', 'container is not running', { cause: err });
+      if (err instanceof ShimRequestError && (err.errno === 25 || err.errno === 22)) {
+        throw new EngineError('invalid-argument', err.errno === 25 ? 'the container has no TTY' : 'bad TTY size', {
+          cause: err,
+        });
+      }
+      throw err;
     }
   }
 

@@ -18,6 +18,17 @@ export {
   startFailureFromResult,
   startFailureMessage,
 } from './core-runtime';
+export {
+  buildExecPlan,
+  CoreExecRuntime,
+  type ExecExit,
+  type ExecPlanInputs,
+  type ExecProcess,
+  type ExecRequest,
+  type ExecRuntime,
+  ExecStartError,
+  execFailureMessage,
+} from './exec';
 export type { OciSpec } from './oci-spec';
 export { specToJson } from './oci-spec';
 export { type PlanExtras, writePlan } from './plan';

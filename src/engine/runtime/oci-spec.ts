@@ -16,6 +16,8 @@ export interface OciSpec {
 
 export interface OciProcess {
   terminal: boolean;
+  /** With a terminal: its size at start (rows, cols). */
+  consoleSize?: { height: number; width: number };
   user: { uid: number; gid: number; umask?: number; additionalGids: number[] };
   args: string[];
   env: string[];

@@ -257,6 +257,11 @@ export function writePlan(spec: OciSpec, extras: PlanExtras): string {
   line('cwd', proc.cwd);
   for (const a of proc.args) line('arg', a);
   line('stdin', extras.stdin);
+  if (proc.terminal) {
+    line('terminal');
+    const size = proc.consoleSize ?? { height: 24, width: 80 };
+    line('console-size', size.height, size.width);
+  }
   line('log', extras.log.path, extras.log.maxSize, extras.log.maxFile);
   if (extras.oomCounter) line('oom-counter', extras.oomCounter.path, extras.oomCounter.key);
   return `${out.join('\n')}\n`;

@@ -224,6 +224,26 @@ describe('writePlan', () => {
       }
     },
   );
+  it(
+    'a TTY container gets terminal and console-size (24x80 unless asked), round-tripping through plan-check',
+    { skip: existsSync(corePath()) ? false : 'needs native/build/berth-core' },
+    async () => {
+      const ttyPlan = writePlan(buildSpec(request({ tty: true, consoleSize: { rows: 50, cols: 132 } }), INPUTS), {
+        ...extras,
+        stdin: 'open',
+      });
+      assert.match(ttyPlan, /\nstdin open\nterminal\nconsole-size 50 132\nlog /);
+      assert.match(writePlan(buildSpec(request({ tty: true }), INPUTS), extras), /\nterminal\nconsole-size 24 80\n/);
+      assert.doesNotMatch(plan, /\nterminal\n/);
+      const dir = testDir('plan');
+      try {
+        writeFileSync(path.join(dir, 'plan'), ttyPlan);
+        assert.equal(await planCheck(path.join(dir, 'plan')), ttyPlan);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('start failure messages', () => {

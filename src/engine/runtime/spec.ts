@@ -324,6 +324,7 @@ export function buildSpec(request: RuntimeRequest, inputs: SpecInputs): OciSpec 
     ociVersion: '1.2.0',
     process: {
       terminal: request.tty,
+      ...(request.tty ? { consoleSize: consoleSizeOf(request) } : {}),
       user: { uid: inputs.uid, gid: inputs.gid, additionalGids: inputs.additionalGids },
       args: request.args,
       env: request.env,
@@ -354,4 +355,11 @@ export function buildSpec(request: RuntimeRequest, inputs: SpecInputs): OciSpec 
     spec.linux.seccomp = r;
   }
   return spec;
+}
+
+/** The pty's size at start: the requested one, else Docker's 24x80 (engine-api.md §4.4; moby's default). */
+function consoleSizeOf(request: RuntimeRequest): { height: number; width: number } {
+  const size = request.consoleSize;
+  if (size === undefined || size.rows <= 0 || size.cols <= 0) return { height: 24, width: 80 };
+  return { height: size.rows, width: size.cols };
 }

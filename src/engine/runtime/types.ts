@@ -71,6 +71,8 @@ export interface RuntimeRequest {
   /** Extra groups (--group-add). */
   groupAdd: string[];
   tty: boolean;
+  /** With `tty`: the pty's size at start (default 24x80). */
+  consoleSize?: { rows: number; cols: number };
   openStdin: boolean;
   namespaces: RuntimeNamespaces;
   /** Host files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf. */
@@ -134,16 +136,29 @@ export interface OutputChunk {
   data: Buffer;
 }
 
+export interface TaskAttachOptions {
+  /** Ends the stream (and closes its connection) even while no output comes. */
+  signal?: AbortSignal;
+  /** Called once the shim has accepted the attach. */
+  onAttached?: () => void;
+}
+
 /** A connection to one container's shim. */
 export interface Task {
   state(): Promise<TaskState>;
   kill(signal: number): Promise<void>;
   /** Resolves when the container's init has exited (at once if it already has). */
   wait(): Promise<ExitStatus>;
-  /** Live output from now on; ends when the container exits. */
-  attach(): AsyncIterable<OutputChunk>;
+  /**
+   * Live output from now on; ends when the container exits. The first attach
+   * of a run also gets what was written before it (the engine makes it right
+   * after the start).
+   */
+  attach(options?: TaskAttachOptions): AsyncIterable<OutputChunk>;
   writeStdin(data: Buffer): Promise<void>;
   closeStdin(): Promise<void>;
+  /** Sets the container's pty size (invalid-argument when it has no terminal or the size is out of range). */
+  resize(rows: number, cols: number): Promise<void>;
   /** Tells the shim to go (refused while running). */
   delete(): Promise<void>;
   close(): void;

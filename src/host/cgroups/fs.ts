@@ -2,9 +2,10 @@
  * Small cgroupfs file helpers. cgroup files are written with O_WRONLY|O_TRUNC and never
  * created (a missing file means a missing controller or feature, and some files are
  * write-only, so O_RDWR would fail); one value per write(2), as the kernel parses each write.
+ * cgroupfs calls are cheap in-memory syscalls: they are made synchronously (a round trip
+ * through libuv's threadpool costs more than the call itself, and container start makes dozens).
  */
-import { constants } from 'node:fs';
-import fs from 'node:fs/promises';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, writeSync } from 'node:fs';
 import { EngineError, errnoCode, errorMessage } from '../../common/errors';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,11 +30,11 @@ export type WriteHook = ((file: string, value: string) => void) | undefined;
 export async function writeCgroupFile(file: string, value: string, hook?: WriteHook): Promise<void> {
   try {
     hook?.(file, value);
-    const handle = await fs.open(file, constants.O_WRONLY | constants.O_TRUNC);
+    const fd = openSync(file, constants.O_WRONLY | constants.O_TRUNC);
     try {
-      await handle.write(value);
+      writeSync(fd, value);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   } catch (err) {
     throw new CgroupWriteError(file, value, err);
@@ -43,7 +44,7 @@ export async function writeCgroupFile(file: string, value: string, hook?: WriteH
 /** The trimmed contents of a file, or undefined when it does not exist. */
 export async function readCgroupFile(file: string): Promise<string | undefined> {
   try {
-    return (await fs.readFile(file, 'utf8')).trim();
+    return readFileSync(file, 'utf8').trim();
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENODEV') return undefined;
@@ -53,7 +54,7 @@ export async function readCgroupFile(file: string): Promise<string | undefined> 
 
 export async function exists(file: string): Promise<boolean> {
   try {
-    await fs.access(file);
+    accessSync(file);
     return true;
   } catch {
     return false;
@@ -116,7 +117,7 @@ export function killPid(pid: number): void {
 export async function removeCgroupDir(dir: string, attempts = 20): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await fs.rmdir(dir);
+      rmdirSync(dir);
       return;
     } catch (err) {
       const code = errnoCode(err);
@@ -144,7 +145,7 @@ export async function mkdirBelow(
   for (const part of rel) {
     dir = `${dir}/${part}`;
     try {
-      await fs.mkdir(dir);
+      mkdirSync(dir);
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') continue;
       throw new EngineError('internal', `failed to create cgroup ${dir}: ${errorMessage(err)}`, { cause: err });

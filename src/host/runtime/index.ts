@@ -34,3 +34,4 @@ export {
   ShimRequestError,
   type ShimState,
 } from './shim-client';
+export { ShimExec, ShimExecError, type ShimExecExit } from './shim-exec';

@@ -60,7 +60,7 @@ export class ShimProtocolError extends Error {
 }
 
 /** One socket with a line reader; `next()` yields lines (split into raw fields) in order. */
-class LineConnection {
+export class LineConnection {
   private buffer = '';
   private readonly lines: string[][] = [];
   private waiter: ((line: string[] | undefined) => void) | undefined;
@@ -198,7 +198,7 @@ function parseExit(f: string[]): ShimExit {
   };
 }
 
-function replyError(f: string[]): ShimRequestError {
+export function replyError(f: string[]): ShimRequestError {
   return new ShimRequestError(Number(f[1] ?? 0), f[2] === undefined ? 'shim error' : decodeField(f[2]));
 }
 
@@ -250,6 +250,14 @@ export class ShimClient {
     await this.expectOk(await this.request(encodeLine('kill', String(signal))));
   }
 
+  /**
+   * Sets the size of the container's pty (§8): ShimRequestError 25 (ENOTTY)
+   * without a terminal, 22 for a size outside 0..65535.
+   */
+  async resize(rows: number, cols: number): Promise<void> {
+    await this.expectOk(await this.request(encodeLine('resize', String(rows), String(cols))));
+  }
+
   /** Asks the shim to exit now (refused with EBUSY while the init runs). */
   async delete(): Promise<void> {
     await this.expectOk(await this.request('delete'));
@@ -290,13 +298,22 @@ export class ShimClient {
    * Live output from now on; the iterator returns the exit when the init has
    * exited, or undefined when the shim went away first.
    */
-  async *attach(): AsyncGenerator<ShimOutput, ShimExit | undefined, void> {
+  async *attach(
+    options: { signal?: AbortSignal; onAttached?: () => void } = {},
+  ): AsyncGenerator<ShimOutput, ShimExit | undefined, void> {
+    const { signal } = options;
+    if (signal?.aborted) return undefined;
     const conn = await this.stream('attach');
+    // An abort closes the connection: a pending next() then resolves with the end.
+    const onAbort = () => conn.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) conn.close();
     try {
       const first = await conn.next();
       if (first === undefined) return undefined;
       if (first[0] === 'error') throw replyError(first);
       if (first[0] !== 'ok') throw new ShimProtocolError(`shim: expected ok to attach, got ${first[0]}`);
+      options.onAttached?.();
       for (;;) {
         const f = await conn.next();
         if (f === undefined) return undefined;
@@ -309,6 +326,7 @@ export class ShimClient {
         }
       }
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       conn.close();
     }
   }
