@@ -7,12 +7,14 @@
 import { benchContainers } from './containers';
 import { benchExec } from './exec';
 import { benchImages } from './images';
+import { benchLogs } from './logs';
 import { benchNetwork } from './network';
 
 const SUITES: Record<string, () => Promise<void>> = {
   images: benchImages,
   containers: benchContainers,
   exec: benchExec,
+  logs: benchLogs,
   network: benchNetwork,
 };
 
