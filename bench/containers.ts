@@ -93,12 +93,16 @@ export async function benchContainers(): Promise<void> {
     const results = await withBerthd(async (d) => {
       await must(berth(d.host, ['load', '-q', '-i', f.busybox]));
       const b: Cli = (a) => berth(d.host, a);
-      const viaBerth = await medianOf(RUNS, () => must(b(['run', '--rm', IMAGE, 'true'])));
-      console.log(`${'berth CLI -> berthd'.padEnd(24)} run --rm true: ${fmtMs(viaBerth)}`);
+      const viaBerth = await medianOf(RUNS, () => must(b(['run', '--rm', '--network', 'none', IMAGE, 'true'])));
+      console.log(
+        `${'berth CLI -> berthd'.padEnd(24)} run --rm true: ${fmtMs(viaBerth)} (--network none, as dockerd here)`,
+      );
       let viaDocker = Number.NaN;
       if (hasDocker) {
-        viaDocker = await medianOf(RUNS, () => must(docker(d.host, ['run', '--rm', IMAGE, 'true'])));
-        console.log(`${'docker CLI -> berthd'.padEnd(24)} run --rm true: ${fmtMs(viaDocker)}`);
+        viaDocker = await medianOf(RUNS, () =>
+          must(docker(d.host, ['run', '--rm', '--network', 'none', IMAGE, 'true'])),
+        );
+        console.log(`${'docker CLI -> berthd'.padEnd(24)} run --rm true: ${fmtMs(viaDocker)} (--network none)`);
       }
       const client = new EngineClient({ host: d.host });
       const api = await medianOf(RUNS, async () => {
@@ -114,7 +118,7 @@ export async function benchContainers(): Promise<void> {
       });
       client.close();
       console.log(`${'API create+start+wait'.padEnd(24)} ${fmtMs(api)} (+ rm)`);
-      await many('berth CLI -> berthd', b, []);
+      await many('berth CLI -> berthd', b, ['--network', 'none']);
       // Memory: the daemon and each shim with 20 containers running.
       const names = Array.from({ length: 20 }, (_, i) => `mem-${i}`);
       for (const n of names) await must(b(['run', '-d', '--name', n, IMAGE, 'sleep', '600']));

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { EngineClient } from '../client';
+import { ClientError, type EngineClient } from '../client';
 import type { CommandSpec, FlagValues, ParseResult } from './flags';
 
 /** What a command can touch: its streams, its environment, and the daemon through the client. */
@@ -39,4 +39,28 @@ export class CliExit extends Error {
     super(message);
     this.name = 'CliExit';
   }
+}
+
+/**
+ * Runs `fn` for each argument, as docker's multi-object commands do (rm, stop, volume rm...):
+ * a daemon error is printed as `Error response from daemon: ...` once all are done, and makes
+ * the exit code 1; a connection failure stops at once.
+ */
+export async function forEachArg(
+  ctx: CliContext,
+  args: readonly string[],
+  fn: (arg: string) => Promise<void>,
+): Promise<number> {
+  const errors: string[] = [];
+  for (const arg of args) {
+    try {
+      await fn(arg);
+    } catch (err) {
+      if (!(err instanceof ClientError) || err.isConnectionError) throw err;
+      errors.push(`Error response from daemon: ${err.message}`);
+    }
+  }
+  if (errors.length === 0) return 0;
+  ctx.stderr.write(`${errors.join('\n')}\n`);
+  return 1;
 }

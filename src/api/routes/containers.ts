@@ -28,7 +28,7 @@ import {
 import { sendJson } from '../errors';
 import type { Router } from '../router';
 import { type HijackContext, readUpgradeBody } from '../streams/hijack';
-import { StdWriter, streamContentType } from '../streams/stdcopy';
+import { BatchingStdWriter, StdWriter, streamContentType } from '../streams/stdcopy';
 
 export interface ContainerRouteDeps {
   containers: ContainerService;
@@ -294,17 +294,22 @@ async function containerLogs(ctx: RequestContext, containers: ContainerService):
   const { res } = ctx;
   res.writeHead(200, { 'Content-Type': streamContentType(tty, !versionBelow(ctx, '1.42')) });
   res.flushHeaders();
-  const writer = new StdWriter(res, tty);
+  const writer = new BatchingStdWriter(res, tty);
   try {
     for await (const entry of entries) {
       if (!writer.writable) break;
       await writer.write(entry.stream, timestamps ? withTimestamp(entry) : entry.data);
     }
+    await writer.flush();
   } catch (err) {
+    await writer.flush().catch(() => undefined);
     if (ctx.signal.aborted) return;
     ctx.logger.debug('logs failed', { id: container.id, err: errorMessage(err) });
     // In-band, as moby does; a raw (TTY) stream has no channel for it.
-    if (!tty) await writer.write('systemerr', Buffer.from(`Error grabbing logs: ${errorMessage(err)}\n`));
+    if (!tty) {
+      await writer.write('systemerr', Buffer.from(`Error grabbing logs: ${errorMessage(err)}\n`));
+      await writer.flush();
+    }
   }
   res.end();
 }

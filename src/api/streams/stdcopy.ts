@@ -57,3 +57,55 @@ export class StdWriter {
     });
   }
 }
+
+/**
+ * A StdWriter for long replays (`logs`): consecutive chunks of one stream are
+ * gathered into one frame (up to 64 KiB) instead of a frame and a socket write
+ * per log line; what is gathered goes out when the stream changes, when the
+ * batch is full, or on the next turn of the event loop, so a follower still
+ * sees each line as soon as it is read. Clients decode frames of any length.
+ */
+export class BatchingStdWriter {
+  private readonly writer: StdWriter;
+  private stream: StdStreamType | undefined;
+  private parts: Buffer[] = [];
+  private size = 0;
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(out: Writable, tty: boolean) {
+    this.writer = new StdWriter(out, tty);
+  }
+
+  get writable(): boolean {
+    return this.writer.writable;
+  }
+
+  async write(stream: StdStreamType, data: Buffer): Promise<void> {
+    if (data.length === 0) return;
+    if (this.stream !== stream && this.size > 0) await this.flush();
+    this.stream = stream;
+    this.parts.push(data);
+    this.size += data.length;
+    if (this.size >= 64 * 1024) {
+      await this.flush();
+      return;
+    }
+    this.scheduled ??= setImmediate(() => {
+      this.scheduled = undefined;
+      void this.flush();
+    });
+  }
+
+  /** Sends what is gathered (waiting for the peer if it is slow). */
+  async flush(): Promise<void> {
+    if (this.scheduled !== undefined) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    if (this.size === 0 || this.stream === undefined) return;
+    const data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    await this.writer.write(this.stream, data);
+  }
+}

@@ -5,31 +5,10 @@
  */
 import { ClientError } from '../../client';
 import type { ContainerUpdateRequest, StatsResponse } from '../../wire';
-import { type CliContext, CliExit, command } from '../command';
+import { type CliContext, CliExit, command, forEachArg } from '../command';
 import { formatRows, shortId } from '../output';
 import { TabWriter } from '../render';
 import { bytesSize, humanSize, parseBytes } from '../render/units';
-
-/** Runs `fn` for each container; docker prints the name on success and collects the errors. */
-async function eachContainer(
-  ctx: CliContext,
-  names: readonly string[],
-  fn: (name: string) => Promise<void>,
-): Promise<number> {
-  const errors: string[] = [];
-  for (const name of names) {
-    try {
-      await fn(name);
-      ctx.stdout.write(`${name}\n`);
-    } catch (err) {
-      if (!(err instanceof ClientError) || err.isConnectionError) throw err;
-      errors.push(`Error response from daemon: ${err.message}`);
-    }
-  }
-  if (errors.length === 0) return 0;
-  ctx.stderr.write(`${errors.join('\n')}\n`);
-  return 1;
-}
 
 export const pauseCommand = command(
   {
@@ -40,7 +19,7 @@ export const pauseCommand = command(
     minArgs: 1,
     flags: [],
   },
-  (ctx, { args }) => eachContainer(ctx, args, (n) => ctx.client().pauseContainer(n)),
+  (ctx, { args }) => eachContainerPrinting(ctx, args, (n) => ctx.client().pauseContainer(n)),
 );
 
 export const unpauseCommand = command(
@@ -52,7 +31,7 @@ export const unpauseCommand = command(
     minArgs: 1,
     flags: [],
   },
-  (ctx, { args }) => eachContainer(ctx, args, (n) => ctx.client().unpauseContainer(n)),
+  (ctx, { args }) => eachContainerPrinting(ctx, args, (n) => ctx.client().unpauseContainer(n)),
 );
 
 export const renameCommand = command(
@@ -174,7 +153,7 @@ export const updateCommand = command(
     if (changed.has('pids-limit')) body.PidsLimit = intFlag('pids-limit', flags['pids-limit']);
     if (changed.has('restart')) body.RestartPolicy = parseRestartFlag(flags.restart);
     const warnings: string[] = [];
-    const code = await eachContainer(ctx, args, async (n) => {
+    const code = await eachContainerPrinting(ctx, args, async (n) => {
       const r = await ctx.client().updateContainer(n, body);
       warnings.push(...(r.Warnings ?? []));
     });
@@ -353,3 +332,15 @@ export const statsCommand = command(
     }
   },
 );
+
+/** forEachArg, printing each name that succeeded (docker pause/unpause/... output). */
+function eachContainerPrinting(
+  ctx: CliContext,
+  names: readonly string[],
+  fn: (name: string) => Promise<void>,
+): Promise<number> {
+  return forEachArg(ctx, names, async (name) => {
+    await fn(name);
+    ctx.stdout.write(`${name}\n`);
+  });
+}

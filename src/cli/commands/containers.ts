@@ -6,14 +6,14 @@
  */
 import { ClientError, progressMessages } from '../../client';
 import { parseReference, repositoryName } from '../../common/reference';
-import type { ContainerInspectWire, ContainerSummaryWire } from '../../wire';
-import { type CliContext, CliExit, command } from '../command';
+import type { ContainerSummaryWire } from '../../wire';
+import { type CliContext, CliExit, command, forEachArg } from '../command';
 import type { FlagSpec } from '../flags';
 import { displayJsonMessages, ellipsis, formatRows, shortId } from '../output';
 import { humanSize, timeAgo } from '../render/units';
 import { AttachedSession, checkTty, containerResizer, containerSignaller } from './attach';
 import { buildCreateRequest, CONTAINER_FLAGS, type ContainerFlagValues } from './container-opts';
-import { parseFilterFlags, renderInspect } from './images';
+import { inspectEach, parseFilterFlags } from './images';
 
 /** docker's exit code for a failed `run`/`create`/`start`, from the daemon's message (cli run.go toStatusError). */
 export function startErrorExitCode(message: string): number {
@@ -186,24 +186,6 @@ export const createCommand = command(
   },
 );
 
-/** Runs `fn` for each named container; errors are printed per container and the exit code is 1 if any failed. */
-async function eachContainer(ctx: CliContext, names: string[], fn: (name: string) => Promise<void>): Promise<number> {
-  const errors: string[] = [];
-  for (const name of names) {
-    try {
-      await fn(name);
-    } catch (err) {
-      if (!(err instanceof ClientError) || err.isConnectionError) throw err;
-      errors.push(`Error response from daemon: ${err.message}`);
-    }
-  }
-  if (errors.length > 0) {
-    ctx.stderr.write(`${errors.join('\n')}\n`);
-    return 1;
-  }
-  return 0;
-}
-
 export const startCommand = command(
   {
     name: 'start',
@@ -262,7 +244,7 @@ export const startCommand = command(
       }
       return (await waiter.result).StatusCode;
     }
-    return eachContainer(ctx, args, async (name) => {
+    return forEachArg(ctx, args, async (name) => {
       await client.startContainer(name);
       ctx.stdout.write(`${name}\n`);
     });
@@ -286,7 +268,7 @@ export const stopCommand = command(
   },
   async (ctx, { flags, args, changed }) => {
     const t = changed.has('time') ? flags.time : changed.has('timeout') ? flags.timeout : undefined;
-    return eachContainer(ctx, args, async (name) => {
+    return forEachArg(ctx, args, async (name) => {
       await ctx
         .client()
         .stopContainer(name, { ...(t !== undefined ? { t } : {}), ...(flags.signal ? { signal: flags.signal } : {}) });
@@ -306,7 +288,7 @@ export const restartCommand = command(
   },
   async (ctx, { flags, args, changed }) => {
     const t = changed.has('time') ? flags.time : changed.has('timeout') ? flags.timeout : undefined;
-    return eachContainer(ctx, args, async (name) => {
+    return forEachArg(ctx, args, async (name) => {
       await ctx.client().restartContainer(name, {
         ...(t !== undefined ? { t } : {}),
         ...(flags.signal ? { signal: flags.signal } : {}),
@@ -326,7 +308,7 @@ export const killCommand = command(
     flags: [{ name: 'signal', short: 's', kind: 'string', help: 'Signal to send to the container' }],
   },
   async (ctx, { flags, args }) =>
-    eachContainer(ctx, args, async (name) => {
+    forEachArg(ctx, args, async (name) => {
       await ctx.client().killContainer(name, flags.signal || undefined);
       ctx.stdout.write(`${name}\n`);
     }),
@@ -376,7 +358,7 @@ export const waitCommand = command(
     flags: [],
   },
   async (ctx, { args }) =>
-    eachContainer(ctx, args, async (name) => {
+    forEachArg(ctx, args, async (name) => {
       const w = ctx.client().waitContainer(name, 'not-running');
       const r = await w.result;
       ctx.stdout.write(`${r.StatusCode}\n`);
@@ -617,22 +599,6 @@ export const containerInspectCommand = command(
       { name: 'size', short: 's', kind: 'bool', help: 'Display total file sizes' },
     ],
   },
-  async (ctx, { flags, args }) => {
-    const found: ContainerInspectWire[] = [];
-    const errors: string[] = [];
-    for (const name of args) {
-      try {
-        found.push(await ctx.client().inspectContainer(name, { size: flags.size }));
-      } catch (err) {
-        if (!(err instanceof ClientError) || err.isConnectionError) throw err;
-        errors.push(`Error response from daemon: ${err.message}`);
-      }
-    }
-    ctx.stdout.write(renderInspect(found, flags.format));
-    if (errors.length > 0) {
-      ctx.stderr.write(`${errors.join('\n')}\n`);
-      return 1;
-    }
-    return 0;
-  },
+  async (ctx, { flags, args }) =>
+    inspectEach(ctx, args, (name) => ctx.client().inspectContainer(name, { size: flags.size }), flags.format),
 );

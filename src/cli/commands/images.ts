@@ -6,7 +6,7 @@ import { ClientError } from '../../client';
 import { errorMessage } from '../../common/errors';
 import { familiarRepository, parseReference } from '../../common/reference';
 import type { Filters, HistoryResponseItem, ImageSummary } from '../../wire';
-import { CliExit, command } from '../command';
+import { type CliContext, CliExit, command } from '../command';
 import { displayJsonMessages, ellipsis, formatRows, goTimeString, indentJson, shortId } from '../output';
 import { renderTemplate } from '../render/template';
 import { humanSize, timeAgo } from '../render/units';
@@ -459,6 +459,32 @@ export function renderInspect(objects: readonly unknown[], format: string): stri
   return objects.map((o) => `${renderTemplate(tmpl, o)}\n`).join('');
 }
 
+/**
+ * docker's `X inspect A B ...`: what was found is printed (JSON array or a template per
+ * object), then the daemon's errors; the exit code is 1 if anything was not found.
+ */
+export async function inspectEach(
+  ctx: CliContext,
+  names: readonly string[],
+  fetch: (name: string) => Promise<unknown>,
+  format: string,
+): Promise<number> {
+  const found: unknown[] = [];
+  const errors: string[] = [];
+  for (const name of names) {
+    try {
+      found.push(await fetch(name));
+    } catch (err) {
+      if (!(err instanceof ClientError) || err.isConnectionError) throw err;
+      errors.push(`Error response from daemon: ${err.message}`);
+    }
+  }
+  ctx.stdout.write(renderInspect(found, format));
+  if (errors.length === 0) return 0;
+  ctx.stderr.write(`${errors.join('\n')}\n`);
+  return 1;
+}
+
 export const imageInspectCommand = command(
   {
     name: 'image inspect',
@@ -470,22 +496,5 @@ export const imageInspectCommand = command(
       { name: 'platform', kind: 'string', help: 'Inspect a specific platform', hidden: true },
     ],
   },
-  async (ctx, { flags, args }) => {
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    for (const name of args) {
-      try {
-        found.push(await ctx.client().inspectImage(name));
-      } catch (err) {
-        if (!(err instanceof ClientError) || err.isConnectionError) throw err;
-        errors.push(`Error response from daemon: ${err.message}`);
-      }
-    }
-    ctx.stdout.write(renderInspect(found, flags.format));
-    if (errors.length > 0) {
-      ctx.stderr.write(`${errors.join('\n')}\n`);
-      return 1;
-    }
-    return 0;
-  },
+  async (ctx, { flags, args }) => inspectEach(ctx, args, (name) => ctx.client().inspectImage(name), flags.format),
 );

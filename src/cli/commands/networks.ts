@@ -10,9 +10,9 @@ import {
   removeNetwork,
 } from '../../client';
 import type { NetworkCreateRequest, NetworkInspectWire } from '../../wire';
-import { type CliContext, CliExit, command } from '../command';
+import { type CliContext, CliExit, command, forEachArg } from '../command';
 import { formatRows, shortId } from '../output';
-import { parseFilterFlags, renderInspect } from './images';
+import { inspectEach, parseFilterFlags } from './images';
 
 const FORMAT_HELP =
   "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
@@ -163,24 +163,6 @@ export const networkLsCommand = command(
   },
 );
 
-/** Runs `fn` per argument; daemon errors are printed and make the exit code 1 (docker's rm/inspect pattern). */
-async function eachArg(ctx: CliContext, args: readonly string[], fn: (arg: string) => Promise<void>): Promise<number> {
-  const errors: string[] = [];
-  for (const a of args) {
-    try {
-      await fn(a);
-    } catch (err) {
-      if (!(err instanceof ClientError) || err.isConnectionError) throw err;
-      errors.push(`Error response from daemon: ${err.message}`);
-    }
-  }
-  if (errors.length > 0) {
-    ctx.stderr.write(`${errors.join('\n')}\n`);
-    return 1;
-  }
-  return 0;
-}
-
 export const networkInspectCommand = command(
   {
     name: 'network inspect',
@@ -192,14 +174,7 @@ export const networkInspectCommand = command(
       { name: 'verbose', short: 'v', kind: 'bool', help: 'Verbose output for diagnostics' },
     ],
   },
-  async (ctx, { flags, args }) => {
-    const found: unknown[] = [];
-    const code = await eachArg(ctx, args, async (a) => {
-      found.push(await inspectNetwork(ctx.client(), a));
-    });
-    ctx.stdout.write(renderInspect(found, flags.format));
-    return code;
-  },
+  async (ctx, { flags, args }) => inspectEach(ctx, args, (a) => inspectNetwork(ctx.client(), a), flags.format),
 );
 
 export const networkRmCommand = command(
@@ -212,7 +187,7 @@ export const networkRmCommand = command(
     flags: [{ name: 'force', short: 'f', kind: 'bool', help: 'Do not error if the network does not exist' }],
   },
   async (ctx, { flags, args }) =>
-    eachArg(ctx, args, async (a) => {
+    forEachArg(ctx, args, async (a) => {
       try {
         await removeNetwork(ctx.client(), a);
       } catch (err) {

@@ -1,9 +1,9 @@
 /** `volume create|ls|inspect|rm|prune`, as the docker CLI prints them. */
 import { ClientError, createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume } from '../../client';
-import { CliExit, command } from '../command';
+import { CliExit, command, forEachArg } from '../command';
 import { formatRows } from '../output';
 import { humanSize } from '../render/units';
-import { parseFilterFlags, renderInspect } from './images';
+import { inspectEach, parseFilterFlags } from './images';
 import { confirm } from './networks';
 
 function keyValues(values: readonly string[], what: string): Record<string, string> {
@@ -113,24 +113,7 @@ export const volumeInspectCommand = command(
     minArgs: 1,
     flags: [{ name: 'format', short: 'f', kind: 'string', help: 'Format output using a custom template' }],
   },
-  async (ctx, { flags, args }) => {
-    const found: unknown[] = [];
-    const errors: string[] = [];
-    for (const a of args) {
-      try {
-        found.push(await inspectVolume(ctx.client(), a));
-      } catch (err) {
-        if (!(err instanceof ClientError) || err.isConnectionError) throw err;
-        errors.push(`Error response from daemon: ${err.message}`);
-      }
-    }
-    ctx.stdout.write(renderInspect(found, flags.format));
-    if (errors.length > 0) {
-      ctx.stderr.write(`${errors.join('\n')}\n`);
-      return 1;
-    }
-    return 0;
-  },
+  async (ctx, { flags, args }) => inspectEach(ctx, args, (a) => inspectVolume(ctx.client(), a), flags.format),
 );
 
 export const volumeRmCommand = command(
@@ -143,21 +126,10 @@ export const volumeRmCommand = command(
     flags: [{ name: 'force', short: 'f', kind: 'bool', help: 'Force the removal of one or more volumes' }],
   },
   async (ctx, { flags, args }) => {
-    const errors: string[] = [];
-    for (const a of args) {
-      try {
-        await removeVolume(ctx.client(), a, flags.force);
-        ctx.stdout.write(`${a}\n`);
-      } catch (err) {
-        if (!(err instanceof ClientError) || err.isConnectionError) throw err;
-        errors.push(`Error response from daemon: ${err.message}`);
-      }
-    }
-    if (errors.length > 0) {
-      ctx.stderr.write(`${errors.join('\n')}\n`);
-      return 1;
-    }
-    return 0;
+    return forEachArg(ctx, args, async (a) => {
+      await removeVolume(ctx.client(), a, flags.force);
+      ctx.stdout.write(`${a}\n`);
+    });
   },
 );
 
