@@ -1,5 +1,5 @@
 /** `volume create|ls|inspect|rm|prune`, as the docker CLI prints them. */
-import { ClientError, createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume } from '../../client';
+import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume } from '../../client';
 import { CliExit, command, forEachArg } from '../command';
 import { formatRows } from '../output';
 import { humanSize } from '../render/units';
