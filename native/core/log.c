@@ -61,8 +61,14 @@ int log_json_string(struct buf *b, const void *p, size_t n) {
 }
 
 int log_format_entry(struct buf *out, const char *stream, const void *p, size_t n, const struct timespec *ts) {
-  char t[48];
-  time_rfc3339nano(ts, t, sizeof t);
+  /* One read from the container's pipe carries many lines stamped with the same time:
+   * format it once (the shim is single-threaded). */
+  static struct timespec last = {-1, -1};
+  static char t[48];
+  if (ts->tv_sec != last.tv_sec || ts->tv_nsec != last.tv_nsec) {
+    time_rfc3339nano(ts, t, sizeof t);
+    last = *ts;
+  }
   if (buf_append(out, "{\"log\":", 7) || log_json_string(out, p, n) || buf_append(out, ",\"stream\":", 10) ||
       log_json_string(out, stream, strlen(stream)) || buf_append(out, ",\"time\":\"", 9) ||
       buf_append(out, t, strlen(t)) || buf_append(out, "\"}\n", 3))
@@ -121,10 +127,29 @@ int log_write_entry(struct jlog *l, const char *stream, const void *p, size_t n,
   return rc;
 }
 
-static int emit(struct jlog *l, struct linebuf *lb, const char *stream, int complete, const struct timespec *now,
-                struct berr *e) {
+/* Writes the entries queued in q (one write for many lines) and empties q. */
+static int drain(struct jlog *l, struct buf *q, struct berr *e) {
+  if (q->len == 0) return 0;
+  if (write_all(l->fd, q->data, q->len) < 0) return berr_set(e, errno, "log", "write %s: %s", l->path, strerror(errno));
+  l->size += q->len;
+  q->len = 0;
+  return 0;
+}
+
+/* Formats one entry into q, rotating first (after writing what q holds) when the file is full. */
+static int queue_entry(struct jlog *l, struct buf *q, const char *stream, const void *p, size_t n,
+                       const struct timespec *ts, struct berr *e) {
+  if (l->max_size > 0 && l->size + q->len >= l->max_size) {
+    if (drain(l, q, e) < 0 || log_rotate(l, e) < 0) return -1;
+  }
+  if (log_format_entry(q, stream, p, n, ts) < 0) return berr_set(e, ENOMEM, "log", "out of memory");
+  return 0;
+}
+
+static int emit(struct jlog *l, struct buf *q, struct linebuf *lb, const char *stream, int complete,
+                const struct timespec *now, struct berr *e) {
   const struct timespec *ts = lb->partial ? &lb->first : now;
-  int rc = lb->len ? log_write_entry(l, stream, lb->data, lb->len, ts, e) : 0;
+  int rc = lb->len ? queue_entry(l, q, stream, lb->data, lb->len, ts, e) : 0;
   if (complete) {
     lb->partial = 0;
   } else if (!lb->partial) {
@@ -135,11 +160,15 @@ static int emit(struct jlog *l, struct linebuf *lb, const char *stream, int comp
   return rc;
 }
 
+/* The lines of one chunk are formatted into one buffer and written with one write(2):
+ * a chatty container writes millions of short lines, and a syscall per line was the cost. */
 int log_feed(struct jlog *l, struct linebuf *lb, const char *stream, const void *p, size_t n,
              const struct timespec *now, struct berr *e) {
   const char *s = p;
+  struct buf q = {0};
+  int rc = 0;
   if (lb->data == NULL && (lb->data = malloc(LOG_LINE_MAX)) == NULL) return berr_set(e, ENOMEM, "log", "out of memory");
-  while (n > 0) {
+  while (n > 0 && rc == 0) {
     size_t room = LOG_LINE_MAX - lb->len, span = n < room ? n : room;
     const char *nl = memchr(s, '\n', span);
     size_t take = nl ? (size_t)(nl - s) + 1 : span;
@@ -147,15 +176,18 @@ int log_feed(struct jlog *l, struct linebuf *lb, const char *stream, const void 
     lb->len += take;
     s += take;
     n -= take;
-    if (nl || lb->len == LOG_LINE_MAX) {
-      if (emit(l, lb, stream, nl != NULL, now, e) < 0) return -1;
-    }
+    if (nl || lb->len == LOG_LINE_MAX) rc = emit(l, &q, lb, stream, nl != NULL, now, e);
   }
-  return 0;
+  if (rc == 0) rc = drain(l, &q, e);
+  buf_free(&q);
+  return rc;
 }
 
 int log_flush(struct jlog *l, struct linebuf *lb, const char *stream, const struct timespec *now, struct berr *e) {
-  int rc = lb->len ? emit(l, lb, stream, 1, now, e) : 0;
+  struct buf q = {0};
+  int rc = lb->len ? emit(l, &q, lb, stream, 1, now, e) : 0;
+  if (rc == 0) rc = drain(l, &q, e);
+  buf_free(&q);
   free(lb->data);
   lb->data = NULL;
   lb->len = 0;
