@@ -7,6 +7,8 @@
  *   probe write <path> <text>   write text to path; exit 1 with the error
  *   probe sleep <s>         sleep
  *   probe exit <code>       exit with code
+ *   probe udp-echo <port>   answer every UDP datagram on 0.0.0.0:<port> with the same bytes
+ *                           (busybox has no UDP server: the tests' UDP echo)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -132,6 +136,28 @@ static int report(void) {
   return 0;
 }
 
+/* Echoes UDP datagrams back to their sender until killed. */
+static int udp_echo(int port) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port), .sin_addr.s_addr = htonl(INADDR_ANY)};
+  char buf[65536];
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    perror("udp-echo");
+    return 1;
+  }
+  for (;;) {
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      perror("udp-echo");
+      return 1;
+    }
+    sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "json") == 0) return report();
   if (strcmp(argv[1], "alloc") == 0 && argc == 3) {
@@ -176,6 +202,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(argv[1], "exit") == 0 && argc == 3) return atoi(argv[2]);
-  fprintf(stderr, "usage: probe [json] | alloc <MB> | forkbomb | write <path> <text> | sleep <s> | exit <code>\n");
+  if (strcmp(argv[1], "udp-echo") == 0 && argc == 3) return udp_echo(atoi(argv[2]));
+  fprintf(stderr,
+          "usage: probe [json] | alloc <MB> | forkbomb | write <path> <text> | sleep <s> | exit <code> | "
+          "udp-echo <port>\n");
   return 2;
 }

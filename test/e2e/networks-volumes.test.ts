@@ -38,6 +38,23 @@ async function retry<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
   }
 }
 
+/** Sends one datagram to 127.0.0.1:port and resolves with the reply (rejects after 1 s). */
+function udpEcho(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = createSocket('udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error('no UDP reply'));
+    }, 1000);
+    sock.once('message', (msg) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(msg.toString());
+    });
+    sock.send(text, port, '127.0.0.1');
+  });
+}
+
 /** Binds 127.0.0.1:port/udp and lets go again. */
 function udpBind(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -135,13 +152,14 @@ describe(
       await b(['network', 'rm', net]);
     });
 
-    // Debian's busybox nc has no -u, so no UDP echo runs in the probe image: the test checks that the
-    // UDP port is published (reserved on the host, shown by `port`) and released with the container.
-    it('publishes a UDP port and releases it with the container', async () => {
+    it('publishes a UDP port: an echo in the container answers on the host, and the port goes with it', async () => {
       const port = await freePort();
       const c = name('udp');
-      await b(['run', '-d', '--name', c, '-p', `127.0.0.1:${port}:7/udp`, PROBE_IMAGE, 'sleep', '60']);
+      // busybox has no UDP server: the probe's udp-echo answers each datagram with its bytes.
+      await b(['run', '-d', '--name', c, '-p', `127.0.0.1:${port}:7/udp`, PROBE_IMAGE, '/probe', 'udp-echo', '7']);
       assert.equal((await b(['port', c, '7/udp'])).stdout, `127.0.0.1:${port}\n`);
+      const reply = await retry(() => udpEcho(port, 'ping over udp'), 5000);
+      assert.equal(reply, 'ping over udp');
       await assert.rejects(udpBind(port), /EADDRINUSE/);
       await b(['rm', '-f', c]);
       await udpBind(port);
