@@ -151,6 +151,7 @@ export const createLocalEngine: EngineFactory = async ({ dataRoot, execRoot, log
     host,
     scratchDir: path.join(path.dirname(paths.containersExec), 'mnt'),
     logger: logger.child({ module: 'container-files' }),
+    onEvent: publishContainerEvent,
   });
   await files.recover();
   // After the containers are known, so no image a container uses is collected.

@@ -140,6 +140,19 @@ describe(
       assert.notEqual(gone.code, 0);
       const history = (await ok(['history', '--no-trunc', image])).stdout;
       assert.match(history, /my message/);
+      const until = String(Math.ceil(Date.now() / 1000) + 1);
+      const events = await ok([
+        'events',
+        '--since',
+        '0',
+        '--until',
+        until,
+        '--filter',
+        'event=commit',
+        '--format',
+        '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.comment}}',
+      ]);
+      assert.equal(events.stdout, `commit ${name} my message\n`);
       await ok(['rm', name]);
     });
 

@@ -81,6 +81,8 @@ export interface ContainerFilesOptions {
   scratchDir: string;
   logger: Logger;
   now?: () => Date;
+  /** Told of each commit, for the `commit` container event. */
+  onEvent?: (event: { action: string; id: string; attributes: Record<string, string> }) => void;
 }
 
 /** A container's root made reachable, and how to give it back. */
@@ -295,7 +297,13 @@ export class ContainerFiles {
       });
       const options: Parameters<ImageCommitter['commit']>[0] = { parent: parent.id, layer, config };
       if (request.reference !== undefined) options.reference = request.reference;
-      return await this.o.images.commit(options);
+      const id = await this.o.images.commit(options);
+      this.o.onEvent?.({
+        action: 'commit',
+        id: c.id,
+        attributes: { ...c.config.labels, comment: request.comment ?? '', image: c.config.image, name: c.name },
+      });
+      return id;
     } finally {
       if (paused) {
         await this.o.containers
