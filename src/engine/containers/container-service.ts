@@ -1186,6 +1186,7 @@ export class LocalContainerService implements ContainerService {
 
   attach(ref: string, options: AttachOptions): AsyncIterable<LogEntry> {
     const e = this.resolve(ref);
+    this.emit('attach', e.c);
     return this.attachStream(e, options);
   }
 
