@@ -146,3 +146,27 @@ describe('readJsonLog', () => {
     assert.deepEqual(seen, ['new\n']);
   });
 });
+
+describe('decodeLogLine on Buffers', () => {
+  it('gives back the exact bytes, stream and time of the lines the shim writes', () => {
+    const lines = [
+      { log: 'hello world\n', stream: 'stdout', time: '2026-11-23T09:00:00.123456789Z' },
+      { log: 'no newline', stream: 'stderr', time: '2026-11-23T09:00:00Z' },
+      { log: 'ünïcödé ✓\n', stream: 'stdout', time: '2026-11-23T09:00:01.5Z' },
+      { log: 'tab\there "quoted" \\ back\n', stream: 'stdout', time: '2026-11-23T09:00:02Z' },
+      { log: '<b>&amp;</b>\r\n', stream: 'stderr', time: '2026-11-23T09:00:03Z' },
+      { log: '\n', stream: 'stdout', time: '2026-11-23T09:00:04Z' },
+    ];
+    for (const l of lines) {
+      const entry = decodeLogLine(Buffer.from(JSON.stringify(l)));
+      assert.deepEqual(entry, { stream: l.stream, data: Buffer.from(l.log), time: l.time }, JSON.stringify(l));
+    }
+    // An unknown stream reads as stdout.
+    assert.deepEqual(decodeLogLine(Buffer.from('{"log":"x","stream":"other","time":"t"}')), {
+      stream: 'stdout',
+      data: Buffer.from('x'),
+      time: 't',
+    });
+    assert.equal(decodeLogLine(Buffer.from('{"log":"x"')), undefined);
+  });
+});

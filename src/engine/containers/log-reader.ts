@@ -110,8 +110,11 @@ async function readAt(fh: fs.FileHandle, position: number, length: number): Prom
   return buf.subarray(0, done);
 }
 
-/** Complete lines (without '\n') in [start, end); returns them and where the unfinished rest begins. */
-async function* forwardLines(fh: fs.FileHandle, start: number, end: number): AsyncGenerator<Buffer, number> {
+/**
+ * Complete lines (without '\n') in [start, end), a chunk's worth at a time (a log has millions
+ * of short lines: one await per chunk, not per line); returns where the unfinished rest begins.
+ */
+async function* forwardLines(fh: fs.FileHandle, start: number, end: number): AsyncGenerator<Buffer[], number> {
   let pos = start;
   let carry: Buffer = Buffer.alloc(0);
   let carryStart = start;
@@ -121,10 +124,12 @@ async function* forwardLines(fh: fs.FileHandle, start: number, end: number): Asy
     pos += chunk.length;
     const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     let from = 0;
+    const lines: Buffer[] = [];
     for (let i = data.indexOf(NL); i >= 0; i = data.indexOf(NL, from)) {
-      yield data.subarray(from, i);
+      lines.push(data.subarray(from, i));
       from = i + 1;
     }
+    if (lines.length > 0) yield lines;
     carry = Buffer.from(data.subarray(from));
     carryStart = pos - carry.length;
   }
@@ -208,7 +213,7 @@ async function* rotatedLines(file: string, tail: number): AsyncGenerator<Buffer>
       yield* await lastLines(fh, end, tail);
     } else {
       const gen = forwardLines(fh, 0, end);
-      for (let r = await gen.next(); !r.done; r = await gen.next()) yield r.value;
+      for (let r = await gen.next(); !r.done; r = await gen.next()) yield* r.value;
     }
     if (end < size && tail < 0) yield await readAt(fh, end, size - end);
   } finally {
@@ -327,9 +332,11 @@ export async function* readJsonLog(logPath: string, options: ReadJsonLogOptions)
           const gen = forwardLines(fh, 0, end);
           for (let r = await gen.next(); !r.done; r = await gen.next()) {
             if (options.signal?.aborted) return;
-            const e = filter.accept(r.value);
-            if (filter.ended) return;
-            if (e !== undefined) yield e;
+            for (const line of r.value) {
+              const e = filter.accept(line);
+              if (filter.ended) return;
+              if (e !== undefined) yield e;
+            }
           }
         }
       }
@@ -365,9 +372,11 @@ export async function* readJsonLog(logPath: string, options: ReadJsonLogOptions)
         let r = await gen.next();
         for (; !r.done; r = await gen.next()) {
           if (options.signal?.aborted) return;
-          const e = filter.accept(r.value);
-          if (filter.ended) return;
-          if (e !== undefined) yield e;
+          for (const line of r.value) {
+            const e = filter.accept(line);
+            if (filter.ended) return;
+            if (e !== undefined) yield e;
+          }
         }
         pos = r.value;
       }
