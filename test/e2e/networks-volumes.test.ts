@@ -187,13 +187,17 @@ describe(
     it('parallel runs never get the same address; --ip gives the asked one', async () => {
       const net = name('par');
       await b(['network', 'create', '--subnet', '10.231.7.0/24', net]);
+      // All six live at once (an address released by an exited container may be handed out again).
+      const names = Array.from({ length: 6 }, (_, i) => name(`par${i}`));
       const runs = await Promise.all(
-        Array.from({ length: 6 }, () =>
-          b(['run', '--rm', '--network', net, PROBE_IMAGE, 'sh', '-c', 'ip -4 -o addr show eth0']),
-        ),
+        names.map((n) => b(['run', '-d', '--name', n, '--network', net, PROBE_IMAGE, 'sleep', '60'])),
       );
-      const ips = runs.map((r) => /inet (\S+)\//.exec(r.stdout)?.[1]);
+      for (const r of runs) assert.equal(r.code, 0, r.stderr);
+      const ips = await Promise.all(
+        names.map(async (n) => (await b(['exec', n, 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout),
+      ).then((outs) => outs.map((o) => /inet (\S+)\//.exec(o)?.[1]));
       assert.equal(new Set(ips).size, 6, ips.join(' '));
+      assert.equal((await b(['rm', '-f', ...names])).code, 0);
       const fixed = await b([
         'run',
         '--rm',

@@ -165,13 +165,21 @@ export class LineConnection {
     return this.failure;
   }
 
+  /**
+   * Sends a request. A shim that went away meanwhile (its container exited at once: EPIPE,
+   * ECONNRESET, a closed socket) is a ShimGoneError, so callers read the exit file instead.
+   */
   send(line: string): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.socket.destroyed) {
-        reject(Object.assign(new Error('shim connection closed'), { code: 'EPIPE' }));
+        reject(new ShimGoneError('(connection)', 'EPIPE'));
         return;
       }
-      this.socket.write(`${line}\n`, 'latin1', (err) => (err ? reject(err) : resolve()));
+      this.socket.write(`${line}\n`, 'latin1', (err) => {
+        if (!err) resolve();
+        else if (isGone(err)) reject(new ShimGoneError('(connection)', (err as NodeJS.ErrnoException).code ?? 'EPIPE'));
+        else reject(err);
+      });
     });
   }
 
@@ -387,4 +395,14 @@ export class ShimClient {
         () => undefined,
       );
   }
+}
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (
+    code === 'EPIPE' ||
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_DESTROYED' ||
+    code === 'ERR_STREAM_WRITE_AFTER_END'
+  );
 }
