@@ -8,6 +8,7 @@
 
 import { invalidArgument } from '../../common/errors';
 import { humanDuration } from '../../common/human-duration';
+import { configFields } from '../../engine/containers/commit';
 import type {
   Container,
   ContainerConfig,
@@ -547,29 +548,8 @@ export function toStateWire(s: ContainerState): ContainerStateWire {
 
 /** `Config` of container inspect, every classic field present. */
 export function toConfigWire(c: ContainerConfig): ContainerConfigWire {
-  const out: ContainerConfigWire = {
-    Hostname: c.hostname,
-    Domainname: c.domainname,
-    User: c.user,
-    AttachStdin: c.attachStdin,
-    AttachStdout: c.attachStdout,
-    AttachStderr: c.attachStderr,
-    Tty: c.tty,
-    OpenStdin: c.openStdin,
-    StdinOnce: c.stdinOnce,
-    Env: [...c.env],
-    Cmd: c.cmd === null ? null : [...c.cmd],
-    Image: c.image,
-    Volumes: c.volumes.length > 0 ? Object.fromEntries(c.volumes.map((v) => [v, {}])) : null,
-    WorkingDir: c.workingDir,
-    Entrypoint: c.entrypoint === null ? null : [...c.entrypoint],
-    OnBuild: c.onBuild ?? null,
-    Labels: { ...c.labels },
-  };
-  if (c.exposedPorts.length > 0) out.ExposedPorts = Object.fromEntries(c.exposedPorts.map((p) => [p, {}]));
-  if (c.healthcheck !== undefined) out.Healthcheck = c.healthcheck;
-  if (c.argsEscaped !== undefined) out.ArgsEscaped = c.argsEscaped;
-  if (c.stopSignal !== undefined) out.StopSignal = c.stopSignal;
+  // The engine renders the image-config form (also used by commit); inspect adds StopTimeout.
+  const out = configFields(c) as ContainerConfigWire;
   if (c.stopTimeout !== undefined) out.StopTimeout = c.stopTimeout;
   return out;
 }
