@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type ApiServer, createApiServer, parseListenAddress } from '../api';
-import { errnoCode, errorMessage } from '../common/errors';
+import { type ApiServer, createApiServer, parseListenAddress, socketAnswers } from '../api';
+import { errnoCode, errorMessage, invalidArgument } from '../common/errors';
 import type { Logger } from '../common/log';
 import type { ContainerService } from '../engine/containers';
 import { BERTH_VERSION } from '../wire';
@@ -52,6 +52,13 @@ export class Daemon {
       for (const lock of locks) {
         lock.acquire();
         taken.push(lock);
+      }
+      // A start that is refused touches nothing: check the sockets before the engine sets up
+      // storage, cgroups and networks (the listener checks again when it binds).
+      for (const address of addresses) {
+        if (address.kind === 'unix' && (await socketAnswers(address.path))) {
+          throw invalidArgument(`another berthd is listening on ${address.path}`, { code: 'address-in-use' });
+        }
       }
       await checkPrivileges(logger);
       const engineId = await loadEngineId(config.dataRoot);

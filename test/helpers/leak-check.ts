@@ -37,11 +37,12 @@ export function findLeaks(): string[] {
   const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
   for (const line of (links.stdout ?? '').split('\n')) {
     const name = line.split(': ')[1]?.split('@')[0];
-    if (name && /^bt[0-9a-f]/.test(name)) leaks.push(`link ${name}`);
+    // berth0 too: a test daemon that forgot its test names would leave the production bridge.
+    if (name && (/^bt[0-9a-f]/.test(name) || name === 'berth0')) leaks.push(`link ${name}`);
   }
   const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
   for (const line of (tables.stdout ?? '').split('\n')) {
-    if (line.includes(TEST_PREFIX)) leaks.push(`nft ${line.trim()}`);
+    if (line.includes(TEST_PREFIX) || line.trim() === 'table inet berth') leaks.push(`nft ${line.trim()}`);
   }
   return leaks;
 }
